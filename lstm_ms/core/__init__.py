@@ -1,0 +1,1 @@
+"""Framework-agnostic core: numpy (+ gensim, scikit-learn, jieba, yaml) only, never mindspore."""

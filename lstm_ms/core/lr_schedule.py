@@ -1,0 +1,38 @@
+"""Learning-rate schedules as per-step numpy arrays handed to the optimizer."""
+import math
+
+import numpy as np
+
+
+def constant(lr, total_steps):
+    return np.full(total_steps, lr, dtype=np.float32)
+
+
+def warmup_cosine(lr_init, lr_max, lr_end, warmup_epochs, adjust_epochs, total_epochs, steps_per_epoch):
+    """Linear warm-up from ``lr_init`` to ``lr_max`` over ``warmup_epochs``, cosine decay to
+    ``lr_end`` by ``adjust_epochs``, then ``lr_end`` until ``total_epochs``.
+
+    Value at step k (0-based) is the rate used for the (k+1)-th update.
+    """
+    total = total_epochs * steps_per_epoch
+    warm = warmup_epochs * steps_per_epoch
+    adjust = max(adjust_epochs * steps_per_epoch, warm)
+    k = np.arange(total, dtype=np.float64)
+    lr = np.full(total, lr_end, dtype=np.float64)
+    if warm > 0:
+        w = k < warm
+        lr[w] = lr_init + (lr_max - lr_init) * k[w] / warm
+    if adjust > warm:
+        c = (k >= warm) & (k < adjust)
+        progress = (k[c] - warm) / (adjust - warm)
+        lr[c] = lr_end + 0.5 * (lr_max - lr_end) * (1.0 + np.cos(math.pi * progress))
+    return lr.astype(np.float32)
+
+
+def from_config(cfg, steps_per_epoch):
+    """The schedule a config asks for: ``dynamic_lr`` picks warm-up + cosine, else constant."""
+    total_epochs = cfg["num_epochs"]
+    if cfg.get("dynamic_lr"):
+        return warmup_cosine(cfg["lr_init"], cfg["lr_max"], cfg["lr_end"], cfg["warmup_epochs"],
+                             cfg["lr_adjust_epoch"], total_epochs, steps_per_epoch)
+    return constant(cfg["learning_rate"], total_epochs * steps_per_epoch)

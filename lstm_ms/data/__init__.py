@@ -1,0 +1,1 @@
+"""Dataset readers (raw on-disk formats -> numpy examples) and MindRecord write/read."""

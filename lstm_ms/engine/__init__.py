@@ -1,0 +1,1 @@
+"""MindSpore runtime: context/device, train loop, checkpoints, export."""

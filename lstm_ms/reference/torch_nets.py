@@ -1,0 +1,56 @@
+"""The same networks in PyTorch, and weight copying between the two frameworks."""
+import numpy as np
+import torch
+from torch import nn
+
+
+class TorchSentimentNet(nn.Module):
+    """Embedding -> nn.LSTM over packed sequences -> [h_fwd, h_bwd] of the last layer -> Linear."""
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, bidirectional, num_classes):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.embedding.weight.requires_grad = False
+        self.lstm = nn.LSTM(embed_size, num_hiddens, num_layers, batch_first=True, bidirectional=bidirectional)
+        self.decoder = nn.Linear(num_hiddens * (2 if bidirectional else 1), num_classes)
+        self.num_directions = 2 if bidirectional else 1
+
+    def forward(self, ids, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(ids), lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)
+        final = torch.cat([h_n[-self.num_directions + d] for d in range(self.num_directions)], dim=-1)
+        return self.decoder(final)
+
+
+def rnn_param_map(ms_prefix, torch_prefix, num_layers, bidirectional):
+    """{mindspore name: torch name} for a PaddedRNN and a stock torch nn.LSTM/nn.GRU."""
+    mapping = {}
+    for layer in range(num_layers):
+        for direction, suffix in (("fwd", ""), ("bwd", "_reverse"))[: 2 if bidirectional else 1]:
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                mapping[f"{ms_prefix}.{direction}.{layer}.{kind}_l0"] = f"{torch_prefix}.{kind}_l{layer}{suffix}"
+    return mapping
+
+
+def sentiment_param_map(num_layers, bidirectional):
+    mapping = {"embedding.embedding_table": "embedding.weight", "decoder.weight": "decoder.weight",
+               "decoder.bias": "decoder.bias"}
+    mapping.update(rnn_param_map("encoder", "lstm", num_layers, bidirectional))
+    return mapping
+
+
+def copy_to_torch(ms_net, torch_net, mapping):
+    """Copy every mapped MindSpore parameter into the torch module (shapes must agree)."""
+    state = torch_net.state_dict()
+    params = {p.name: p for p in ms_net.get_parameters()}
+    missing = set(params) - set(mapping)
+    if missing:
+        raise KeyError(f"unmapped MindSpore parameters: {sorted(missing)}")
+    for ms_name, torch_name in mapping.items():
+        value = torch.from_numpy(np.ascontiguousarray(params[ms_name].asnumpy()))
+        if tuple(state[torch_name].shape) != tuple(value.shape):
+            raise ValueError(f"{ms_name} {tuple(value.shape)} vs {torch_name} {tuple(state[torch_name].shape)}")
+        state[torch_name] = value
+    torch_net.load_state_dict(state)
+    return torch_net

@@ -1,0 +1,201 @@
+"""Sentiment classification on aclImdb with GloVe: the ModelZoo LSTM, done right."""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..core import metrics
+from ..core.atomic import save_npy, write_json
+from ..core.embeddings import embedding_matrix, load_vectors, resolve_vector_file
+from ..core.errors import UserError
+from ..core.fingerprint import config_fingerprint, files_fingerprint
+from ..core.text import tokenize
+from ..core.vocab import Vocab
+from ..data import aclimdb, mindrecord
+from . import register
+
+FORMAT_VERSION = 1
+SCHEMA = {"ids": {"type": "int32", "shape": [-1]}, "length": {"type": "int32"}, "label": {"type": "int32"}}
+COLUMNS = ("ids", "length", "label")
+SHAPING_KEYS = ("max_len", "lowercase", "min_freq", "max_vocab", "embed_size", "dev_fraction", "seed")
+NETWORK_KEYS = ("embed_size", "num_hiddens", "num_layers", "bidirectional", "num_classes", "dropout")
+
+
+def _read_meta(path):
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(path.parent, "no preprocessed data here (meta.json missing); run with --preprocess true") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(path, f"not valid JSON (line {exc.lineno})") from None
+
+
+@register
+class SentimentTask:
+    name = "sentiment"
+    ckpt_prefix = "lstm"
+    metric_name = "accuracy"
+    labels = aclimdb.LABELS
+
+    # ---------------------------------------------------------------- data
+    def _fingerprints(self, cfg, root):
+        files = [f for split in ("train", "test") for f, _ in aclimdb.review_files(root, split)]
+        glove = resolve_vector_file(cfg["glove_path"], cfg["embed_size"])
+        raw = files_fingerprint(files + [glove])
+        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
+        return {"raw": raw, "config": conf, "config_keys": picked}
+
+    def ensure_prepared(self, cfg, log=print):
+        """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta."""
+        out = Path(cfg["preprocess_path"])
+        if cfg["preprocess"]:
+            fp = self._fingerprints(cfg, cfg["aclimdb_path"])
+            if (out / "meta.json").is_file():
+                meta = _read_meta(out / "meta.json")
+                if meta.get("fingerprint") == fp and meta.get("format_version") == FORMAT_VERSION:
+                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
+                    return meta
+            return self.prepare(cfg, fp, log)
+        meta = _read_meta(out / "meta.json")
+        if meta.get("task") != self.name or meta.get("format_version") != FORMAT_VERSION:
+            raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
+        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
+        if conf != meta["fingerprint"]["config"]:
+            diff = [f"{k}={meta['fingerprint']['config_keys'].get(k)!r} (config: {v!r})"
+                    for k, v in picked.items() if meta["fingerprint"]["config_keys"].get(k) != v]
+            raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
+        return meta
+
+    def prepare(self, cfg, fingerprint, log=print):
+        from tqdm import tqdm
+
+        out = Path(cfg["preprocess_path"])
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
+        max_len = cfg["max_len"]
+        examples = {}
+        for split in ("train", "test"):
+            files = aclimdb.review_files(cfg["aclimdb_path"], split)
+            rows = []
+            for path, label in tqdm(files, desc=f"reading {split}", unit="review", mininterval=2.0):
+                tokens = tokenize(aclimdb.read_review(path), cfg["lowercase"])[:max_len]
+                rows.append((tokens, label))
+            examples[split] = rows
+        train = examples["train"]
+        order = np.random.default_rng(cfg["seed"]).permutation(len(train))
+        n_dev = int(round(len(train) * cfg["dev_fraction"]))
+        examples["dev"] = [train[i] for i in sorted(order[:n_dev])]
+        examples["train"] = [train[i] for i in sorted(order[n_dev:])]
+
+        vocab = Vocab.build((t for t, _ in examples["train"]), min_freq=cfg["min_freq"],
+                            max_size=cfg["max_vocab"] or None)
+        words, vectors = load_vectors(cfg["glove_path"], cfg["embed_size"], cache_dir=out / "cache", log=log)
+        matrix, covered = embedding_matrix(vocab, words, vectors, seed=cfg["seed"], pad_id=vocab.pad_id)
+        token_ids = np.concatenate([vocab.encode(t) for t, _ in examples["train"]])
+        token_cov = float(covered[token_ids].mean())
+        log(f"vocabulary: {len(vocab)} entries from train; pretrained vectors for {int(covered.sum())} "
+            f"({covered[2:].mean():.1%} of words, {token_cov:.1%} of training tokens); the rest are seeded random")
+
+        splits = {}
+        for split in ("train", "dev", "test"):
+            rows = examples[split]
+            if not rows:
+                continue
+            name = f"aclImdb_{split}.mindrecord"
+
+            def encoded(rows=rows):
+                for tokens, label in rows:
+                    ids = vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
+                    yield {"ids": ids, "length": np.int32(len(ids)), "label": np.int32(label)}
+
+            mindrecord.write(out / name, SCHEMA, encoded(), description=f"aclImdb {split}")
+            lengths = np.array([max(1, len(t)) for t, _ in rows])
+            splits[split] = {"file": name, "n": len(rows), "labels": np.bincount([l for _, l in rows], minlength=2).tolist(),
+                             "length_mean": float(lengths.mean()), "length_median": float(np.median(lengths)),
+                             "truncated": int((lengths >= max_len).sum())}
+            log(f"wrote {out / name}: {len(rows)} reviews, mean length {lengths.mean():.0f} tokens")
+        vocab.save(out / "vocab.txt")
+        save_npy(out / "embedding.npy", matrix)
+        meta = {"format_version": FORMAT_VERSION, "task": self.name, "vocab_size": len(vocab),
+                "embed_size": int(matrix.shape[1]), "max_len": max_len, "num_classes": len(self.labels),
+                "labels": list(self.labels), "pad_id": vocab.pad_id, "unk_id": vocab.unk_id, "splits": splits,
+                "pretrained": {"file": str(resolve_vector_file(cfg["glove_path"], cfg["embed_size"])),
+                               "vocab_coverage": float(covered[2:].mean()), "token_coverage": token_cov},
+                "fingerprint": fingerprint}
+        write_json(out / "meta.json", meta)
+        return meta
+
+    def has_split(self, split, cfg, meta):
+        return split in meta["splits"]
+
+    def bucket_lengths(self, cfg, meta):
+        max_len = meta["max_len"]
+        if not cfg["bucket"]:
+            return [max_len]
+        return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
+
+    def dataset(self, split, cfg, meta, training, shard=None):
+        """Batches of (ids [B, L], length [B], label [B]) with L the bucket's padded length."""
+        if split not in meta["splits"]:
+            raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
+        path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
+        num_shards, shard_id = shard if shard else (None, None)
+        ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
+        pads = self.bucket_lengths(cfg, meta)
+        return ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
+                                         pad_info={"ids": (None, meta["pad_id"])}, pad_to_bucket_boundary=True,
+                                         drop_remainder=training)
+
+    # ---------------------------------------------------------------- model
+    def network_config(self, cfg):
+        return {k: cfg[k] for k in NETWORK_KEYS}
+
+    def network(self, cfg, meta, pretrained=True):
+        from ..nn.sentiment import SentimentNet
+
+        embedding = None
+        if pretrained:
+            embedding = np.load(Path(cfg["preprocess_path"]) / "embedding.npy")
+            if embedding.shape != (meta["vocab_size"], cfg["embed_size"]):
+                raise UserError(Path(cfg["preprocess_path"]) / "embedding.npy",
+                                f"shape {embedding.shape} does not match meta.json/config")
+        return SentimentNet(meta["vocab_size"], cfg["embed_size"], cfg["num_hiddens"], cfg["num_layers"],
+                            cfg["bidirectional"], cfg["num_classes"], embedding=embedding, dropout=cfg["dropout"])
+
+    def input_specs(self):
+        """Dynamic-shape placeholders for (ids, length, label): one compiled graph for every bucket."""
+        import mindspore as ms
+
+        return [ms.Tensor(shape=[None, None], dtype=ms.int32), ms.Tensor(shape=[None], dtype=ms.int32),
+                ms.Tensor(shape=[None], dtype=ms.int32)]
+
+    def loss(self, cfg):
+        from mindspore import nn
+
+        return nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+
+    def predict_batches(self, net, ds):
+        """Yields (logits, labels) numpy pairs over a dataset."""
+        net.set_train(False)
+        for ids, length, label in ds.create_tuple_iterator(num_epochs=1):
+            yield net(ids, length).asnumpy(), label.asnumpy()
+
+    def evaluate(self, net, ds, cfg, meta):
+        preds, gold = [], []
+        for logits, labels in self.predict_batches(net, ds):
+            preds.append(logits.argmax(-1))
+            gold.append(labels)
+        return metrics.classification(np.concatenate(gold), np.concatenate(preds), list(self.labels))
+
+    def report(self, result):
+        return (f"accuracy: {result['accuracy']:.4f} on {result['n']} reviews (macro F1 {result['macro_f1']:.4f})\n"
+                f"confusion matrix:\n{metrics.format_confusion(result['confusion_matrix'], result['labels'])}")
+
+    # ---------------------------------------------------------------- export
+    def export_inputs(self, cfg, meta, batch_size):
+        import mindspore as ms
+
+        ids = ms.Tensor(np.zeros((batch_size, meta["max_len"]), np.int32))
+        lengths = ms.Tensor(np.full((batch_size,), meta["max_len"], np.int32))
+        return [ids, lengths]
