@@ -2,7 +2,7 @@
 from ..core.errors import UserError
 
 REQUIRED = ("name", "ckpt_prefix", "metric_name", "prepare", "ensure_prepared", "has_split", "dataset",
-            "network", "input_specs", "loss", "evaluate", "export_inputs", "report")
+            "network", "input_specs", "loss", "evaluate", "export_inputs", "report", "make_sample")
 _REGISTRY = {}
 
 

@@ -192,6 +192,15 @@ class SentimentTask:
         return (f"accuracy: {result['accuracy']:.4f} on {result['n']} reviews (macro F1 {result['macro_f1']:.4f})\n"
                 f"confusion matrix:\n{metrics.format_confusion(result['confusion_matrix'], result['labels'])}")
 
+    def make_sample(self, out_dir, seed=0, size=1.0):
+        """Generated aclImdb folders + a GloVe file (300d, no header) in the real formats."""
+        from ..data import synthetic
+
+        out_dir = Path(out_dir)
+        root = synthetic.write_aclimdb(out_dir / "aclImdb", int(2000 * size), int(1000 * size), mean_len=40, seed=seed)
+        glove = synthetic.write_glove(out_dir / "glove" / "glove.6B.300d.txt", dim=300, seed=seed)
+        return {"aclimdb_path": str(root), "glove_path": str(glove.parent)}
+
     # ---------------------------------------------------------------- export
     def export_inputs(self, cfg, meta, batch_size):
         import mindspore as ms
