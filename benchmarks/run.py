@@ -1,7 +1,8 @@
-"""Throughput benchmarks: ``python benchmarks/run.py --model sentiment [--json out.json]``.
+"""Training-throughput benchmarks of lstm_ms models on synthetic data.
 
-A benchmark, not a test: it times training steps on synthetic data and prints numbers to read
-(see benchmarks/README.md). A model adds itself with a ``bench_<name>(args) -> dict`` function
+Usage, from the repository root: ``python benchmarks/run.py --model sentiment [--json out.json]``.
+A benchmark, not a test: it times training steps and prints numbers to read (see
+benchmarks/README.md). A model adds itself with a ``bench_<name>(args) -> dict`` function
 registered in ``BENCHMARKS``.
 """
 import argparse
@@ -37,6 +38,22 @@ def timed(fn):
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def cpu_counters():
+    """(wall s, busy CPU s of the whole machine, CPU s of this process), to detect competing load
+    (other processes, or the hypervisor's steal time)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    own = os.times()
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return time.perf_counter(), busy, own.user + own.system
+
+
+def others_share(start):
+    """Share of the machine's CPU capacity that other processes used since ``start = cpu_counters()``."""
+    now = cpu_counters()
+    other = (now[1] - start[1]) - (now[2] - start[2])
+    return max(0.0, other / ((now[0] - start[0]) * os.cpu_count()))
 
 
 def cpu_peak():
@@ -115,7 +132,8 @@ def build_sentiment(args, rng):
     tloss = torch.nn.CrossEntropyLoss()
 
     def ms_step(batch):
-        return lambda: step(*(ms.Tensor(a) for a in batch)).asnumpy()
+        tensors = [ms.Tensor(a) for a in batch]
+        return lambda: step(*tensors).asnumpy()
 
     def torch_step(batch):
         ids, lengths, labels = (torch.from_numpy(a).long() for a in batch)
@@ -140,10 +158,12 @@ def compare_frameworks(args, rng, ms_step, torch_step):
         run_ms()
         run_torch()
     ms_times, torch_times = [], []
+    start = cpu_counters()
     for _ in range(args.repeats):
         ms_times.append(timed(run_ms))
         torch_times.append(timed(run_torch))
-    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum()), "ms_first_call_s": first_call}
+    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum()), "ms_first_call_s": first_call,
+           "others_cpu_share": others_share(start)}
     for name, times in (("mindspore", ms_times), ("pytorch", torch_times)):
         res[name] = {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
                      "samples_per_s": B / statistics.median(times)}
@@ -157,6 +177,7 @@ def compare_frameworks(args, rng, ms_step, torch_step):
         r = res[name]
         print(f"{name:<10} {r['median_s']:>14.4f} {r['min_s']:>7.4f}..{r['max_s']:<7.4f} {r['samples_per_s']:>10.1f}")
     print(f"ratio (MindSpore samples/s / PyTorch samples/s): {res['ratio_ms_over_torch']:.2f}")
+    print(f"other processes used {res['others_cpu_share']:.0%} of the CPU meanwhile (want ~0%)")
     return res
 
 
@@ -171,8 +192,8 @@ def fraction_of_peak(args, step_res):
           f"from {peak['mhz_source']}; {peak['flops_per_cycle']} FLOPs/cycle/core ({peak['isa']})")
     print(f"peak = {peak['cores']} x {peak['mhz'] / 1e3:.3f} GHz x {peak['flops_per_cycle']} = "
           f"{peak['peak_gflops']:.1f} GFLOP/s (assumes all cores at that clock, 2 FMA units, no throttling)")
-    print("FLOPs/step = 3 x (tokens x 2 dirs x sum over layers 8H(in+H) + B x 2 x 2H x 2); matmuls only, "
-          "backward = 2x forward;\n  tokens = B*T for MindSpore (fused cells compute padding), "
+    print("FLOPs/step = 3 x (tokens x 2 dirs x sum over layers 8H(in+H) + B x 2 x 2H x 2), in = E then 2H; "
+          "matmuls only, backward = 2x forward;\n  tokens = B*T for MindSpore (fused cells compute padding), "
           "sum of lengths for PyTorch (packed sequences)")
     print(f"{'':<10} {'GFLOP/step':>11} {'GFLOP/s':>9} {'of peak':>8}")
     res = {"cpu": peak}
@@ -194,7 +215,7 @@ def padding_waste(args, rng, ms_step):
     bucket_of = np.searchsorted(BUCKETS, lengths)  # smallest bucket length >= review length
     plans = {"padded_500": {500: lengths[: len(lengths) // B * B]},
              "bucketed": {p: lengths[bucket_of == i][: (bucket_of == i).sum() // B * B] for i, p in enumerate(BUCKETS)}}
-    step_s = {}
+    step_s, start = {}, cpu_counters()
     for p in sorted({p for plan in plans.values() for p, kept in plan.items() if len(kept)}):
         # MindSpore computes every padded position, so the step cost depends on p, not on the lengths
         run = ms_step(random_batch(rng, rng.choice(lengths[lengths <= p], B), p, args.vocab))
@@ -208,7 +229,7 @@ def padding_waste(args, rng, ms_step):
     print(f"{'':<11} {'batches':>8} {'real tokens':>12} {'computed':>10} {'padding':>8} {'epoch s':>8} "
           f"{'real tok/s':>11}")
     res = {"step_s_by_len": {str(p): s for p, s in step_s.items()}, "length_median": float(np.median(lengths)),
-           "length_mean": float(lengths.mean())}
+           "length_mean": float(lengths.mean()), "others_cpu_share": others_share(start)}
     for name, plan in plans.items():
         batches = {p: len(kept) // B for p, kept in plan.items()}
         real = int(sum(kept.sum() for kept in plan.values()))
@@ -221,7 +242,8 @@ def padding_waste(args, rng, ms_step):
         print(f"{name:<11} {r['batches']:>8} {real:>12} {computed:>10} {r['padding_fraction']:>8.1%} "
               f"{seconds:>8.1f} {r['real_tokens_per_s']:>11.0f}")
     res["bucketed_speedup"] = res["bucketed"]["real_tokens_per_s"] / res["padded_500"]["real_tokens_per_s"]
-    print(f"bucketing: {res['bucketed_speedup']:.2f}x real tokens/s")
+    print(f"bucketing: {res['bucketed_speedup']:.2f}x real tokens/s; other processes used "
+          f"{res['others_cpu_share']:.0%} of the CPU meanwhile (want ~0%)")
     return res
 
 
@@ -246,6 +268,9 @@ def bench_sentiment(args):
     print(f"epoch real tokens/s: padded-to-500 {w['padded_500']['real_tokens_per_s']:.0f} "
           f"({w['padded_500']['padding_fraction']:.0%} padding), bucketed {w['bucketed']['real_tokens_per_s']:.0f} "
           f"({w['bucketed']['padding_fraction']:.0%} padding): {w['bucketed_speedup']:.2f}x")
+    if max(s["others_cpu_share"], w["others_cpu_share"]) > 0.05:
+        print("WARNING: other processes competed for the CPU; times are inflated (PyTorch's most: its threads "
+              "synchronise at every time step). Rerun on an idle machine.")
     return res
 
 
@@ -267,6 +292,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    if args.epoch_reviews < args.batch_size:
+        parser.error("--epoch_reviews must be at least --batch_size")
     results = BENCHMARKS[args.model](args)
     if args.json:
         Path(args.json).write_text(json.dumps({"model": args.model, **results}, indent=2) + "\n")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core import metrics
 from ..core.atomic import save_npy, write_json
-from ..core.embeddings import embedding_matrix, load_vectors, resolve_vector_file
+from ..core.embeddings import embedding_matrix, load_vectors, resolve_vector_file, sniff_header
 from ..core.errors import UserError
 from ..core.fingerprint import config_fingerprint, files_fingerprint
 from ..core.text import tokenize
@@ -42,6 +42,9 @@ class SentimentTask:
     def _fingerprints(self, cfg, root):
         files = [f for split in ("train", "test") for f, _ in aclimdb.review_files(root, split)]
         glove = resolve_vector_file(cfg["glove_path"], cfg["embed_size"])
+        _, dim = sniff_header(glove)  # fail fast, before minutes of reading reviews
+        if dim != cfg["embed_size"]:
+            raise UserError(glove, f"vectors have dimension {dim}, config embed_size is {cfg['embed_size']}")
         raw = files_fingerprint(files + [glove])
         conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
         return {"raw": raw, "config": conf, "config_keys": picked}
@@ -78,7 +81,8 @@ class SentimentTask:
         for split in ("train", "test"):
             files = aclimdb.review_files(cfg["aclimdb_path"], split)
             rows = []
-            for path, label in tqdm(files, desc=f"reading {split}", unit="review", mininterval=2.0):
+            bar = tqdm(files, desc=f"reading {split}", unit="review", mininterval=2.0, disable=None)  # tty only
+            for path, label in bar:
                 tokens = tokenize(aclimdb.read_review(path), cfg["lowercase"])[:max_len]
                 rows.append((tokens, label))
             examples[split] = rows
@@ -136,16 +140,19 @@ class SentimentTask:
         return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
 
     def dataset(self, split, cfg, meta, training, shard=None):
-        """Batches of (ids [B, L], length [B], label [B]) with L the bucket's padded length."""
+        """Batches of (ids [B, L], length [B], label [B]), reviews of similar length batched together."""
         if split not in meta["splits"]:
             raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
         path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
         num_shards, shard_id = shard if shard else (None, None)
         ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
         pads = self.bucket_lengths(cfg, meta)
+        # With dynamic shapes a batch is padded only to its longest review; a static graph needs the
+        # bucket's fixed length (one compiled graph per bucket), and bucket: false pads all to max_len.
+        to_boundary = not cfg["bucket"] or not cfg.get("dynamic_shape", True)
         return ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
-                                         pad_info={"ids": (None, meta["pad_id"])}, pad_to_bucket_boundary=True,
-                                         drop_remainder=training)
+                                         pad_info={"ids": ([None], meta["pad_id"])},
+                                         pad_to_bucket_boundary=to_boundary, drop_remainder=training)
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):

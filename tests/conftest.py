@@ -1,0 +1,47 @@
+"""Fixtures write small datasets in the real on-disk formats, so the real readers are exercised."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("GLOG_v", "3")
+
+
+def run_cli(*args, cwd=None, timeout=600):
+    """Run a command of the project in a fresh interpreter; returns CompletedProcess (text)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), GLOG_v="3")
+    cmd = [str(a) for a in args]
+    if cmd[0] == "-m":
+        cmd = [sys.executable] + cmd
+    elif cmd[0].endswith(".py"):
+        cmd = [sys.executable, str(REPO / cmd[0])] + cmd[1:]
+    elif cmd[0].endswith(".sh"):
+        cmd = ["bash", str(REPO / cmd[0])] + cmd[1:]
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def imdb_sample(tmp_path_factory):
+    """aclImdb folders (1200 train / 600 test reviews, short) + a 50-d GloVe file without header."""
+    from lstm_ms.data import synthetic
+
+    root = tmp_path_factory.mktemp("imdb")
+    synthetic.write_aclimdb(root / "aclImdb", n_train=1200, n_test=600, mean_len=30, seed=3)
+    synthetic.write_glove(root / "glove" / "glove.6B.50d.txt", dim=50, header=False, seed=3)
+    return root
+
+
+TRAIN_FLAGS = ["--embed_size", "50", "--num_hiddens", "32", "--num_epochs", "8", "--dynamic_lr", "true",
+               "--lr_adjust_epoch", "8", "--clip_norm", "1.0", "--progress", "false", "--seed", "1"]
+
+
+@pytest.fixture(scope="session")
+def trained(imdb_sample, tmp_path_factory):
+    """A seeded training run through scripts/run_train_cpu.sh; returns the work folder."""
+    work = tmp_path_factory.mktemp("run")
+    proc = run_cli("scripts/run_train_cpu.sh", imdb_sample / "aclImdb", imdb_sample / "glove", *TRAIN_FLAGS, cwd=work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work

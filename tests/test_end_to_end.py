@@ -1,0 +1,75 @@
+"""Seeded training on generated aclImdb-format data, then eval, export and the MINDIR round trip."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from tests.conftest import TRAIN_FLAGS, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_training_log_and_outputs(trained):
+    log = (trained / "train_cpu.log").read_text()
+    steps = int(re.search(r"epoch: 1 step: (\d+), loss is [0-9.]+", log).group(1))
+    assert re.search(rf"epoch: 8 step: {steps}, loss is [0-9.]+", log)
+    assert "samples/s" in log and "dev accuracy" in log
+    records = [json.loads(l) for l in (trained / "ckpt" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == list(range(1, 9))
+    assert set(records[0]) >= {"loss", "dev", "lr", "samples_per_s", "seconds"}
+    assert records[-1]["loss"] < records[0]["loss"]
+    assert (trained / "ckpt" / f"lstm-8_{steps}.ckpt").is_file() and (trained / "ckpt" / "lstm-best.ckpt").is_file()
+    assert not list(trained.rglob(".*tmp*")) and not list(trained.rglob(".staging-*"))
+
+
+def test_seeded_run_reaches_90_percent_test_accuracy(trained, imdb_sample):
+    proc = run_cli("scripts/run_eval_cpu.sh", imdb_sample / "aclImdb", imdb_sample / "glove",
+                   trained / "ckpt" / "lstm-best.ckpt", "--embed_size", "50", cwd=trained)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "confusion matrix" in proc.stdout
+    result = json.loads((trained / "ckpt" / "lstm-best.ckpt.eval.json").read_text())
+    assert result["n"] == 600 and np.sum(result["confusion_matrix"]) == 600
+    assert result["accuracy"] >= 0.90, result
+
+
+def test_exported_mindir_equals_checkpoint_network(trained):
+    import mindspore as ms
+    from mindspore import nn
+
+    from lstm_ms.cli.common import checkpoint_meta, network_from_checkpoint
+    from lstm_ms.core.config import config_file, load_yaml
+    from lstm_ms.tasks import get_task
+
+    ckpt = trained / "ckpt" / "lstm-best.ckpt"
+    proc = run_cli("export.py", "--ckpt_file", ckpt, "--file_name", trained / "lstm", "--batch_size", "16",
+                   "--preprocess_path", trained / "preprocess", cwd=trained)
+    assert proc.returncode == 0, proc.stderr
+    assert "verified" in proc.stdout
+    task = get_task("sentiment")
+    cfg = {**load_yaml(config_file("sentiment", "CPU")), "preprocess_path": str(trained / "preprocess"),
+           "batch_size": 16, "bucket": False}
+    meta = checkpoint_meta(ckpt, cfg)
+    ms.set_context(mode=ms.GRAPH_MODE)
+    net = network_from_checkpoint(task, cfg, ckpt, meta)
+    graph = nn.GraphCell(ms.load(str(trained / "lstm.mindir")))
+    ids, lengths, _ = next(task.dataset("test", cfg, meta, training=False).create_tuple_iterator(num_epochs=1))
+    assert ids.shape == (16, meta["max_len"]) and int(lengths.min()) < meta["max_len"]
+    np.testing.assert_allclose(graph(ids, lengths).asnumpy(), net(ids, lengths).asnumpy(), atol=1e-5)
+
+
+def test_resume_from_pre_trained(trained, imdb_sample):
+    ckpt = sorted((trained / "ckpt").glob("lstm-8_*.ckpt"))[0]
+    flags = [f for f in TRAIN_FLAGS]
+    flags[flags.index("--num_epochs") + 1] = "9"
+    proc = run_cli("train.py", "--aclimdb_path", imdb_sample / "aclImdb", "--glove_path", imdb_sample / "glove",
+                   "--ckpt_path", trained / "resumed", "--pre_trained", ckpt, *flags, cwd=trained)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "resuming from" in proc.stdout and "epoch: 9 step:" in proc.stdout and "epoch: 8 step:" not in proc.stdout
+
+
+def test_plot_draws_png(trained):
+    pytest.importorskip("matplotlib")
+    proc = run_cli("-m", "lstm_ms.cli.plot", trained / "ckpt", cwd=trained)
+    assert proc.returncode == 0, proc.stderr
+    assert (trained / "ckpt" / "curves.png").read_bytes()[:4] == b"\x89PNG"
