@@ -123,9 +123,8 @@ def build_sentiment(args, rng):
     opt = build_optimizer({"optimizer": "momentum", "momentum": 0.9, "weight_decay": 0.0},
                           net.trainable_params(), np.full(100000, 0.1, np.float32))
     step = build_train_step(net, ms.nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean"), opt)
-    specs = get_task("sentiment").input_specs()  # dynamic [None, None] shapes: one graph for every T
-    step.set_inputs(*specs)
-    net.set_inputs(*specs[:-1])
+    if args.dynamic_shape:  # as the trainer with dynamic_shape: true; default: one graph per padded shape
+        step.set_inputs(*get_task("sentiment").input_specs())
     tnet = copy_to_torch(net, TorchSentimentNet(args.vocab, args.embed_size, args.hidden, LAYERS, True, CLASSES),
                          sentiment_param_map(LAYERS, True))
     topt = torch.optim.SGD([p for p in tnet.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
@@ -219,7 +218,7 @@ def padding_waste(args, rng, ms_step):
     for p in sorted({p for plan in plans.values() for p, kept in plan.items() if len(kept)}):
         # MindSpore computes every padded position, so the step cost depends on p, not on the lengths
         run = ms_step(random_batch(rng, rng.choice(lengths[lengths <= p], B), p, args.vocab))
-        run()  # first call at a new shape: no recompile (dynamic shapes), but kernels resize
+        run()  # first call at a new shape compiles (static shapes) or resizes kernels (dynamic)
         step_s[p] = statistics.median(timed(run) for _ in range(args.shape_repeats))
     print(f"\n== 3. Padding waste: every batch padded to 500 vs bucketed {BUCKETS} (MindSpore, B={B}) ==")
     print(f"{args.epoch_reviews} synthetic review lengths, log-normal (median 175, mean 235 tokens, like aclImdb), "
@@ -290,6 +289,8 @@ def main(argv=None):
     parser.add_argument("--epoch_reviews", type=int, default=2000, help="synthetic reviews in the padding epoch")
     parser.add_argument("--shape_repeats", type=int, default=3, help="timed steps per padded length")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dynamic_shape", action="store_true",
+                        help="one dynamic-shape training graph (the trainer's dynamic_shape: true)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.epoch_reviews < args.batch_size:

@@ -1,10 +1,10 @@
-"""``export.py``: checkpoint + meta.json -> MINDIR (AIR on Ascend), checked by loading it back."""
+"""``export.py``: checkpoint + meta.json -> MINDIR (AIR on Ascend) + sidecar, checked by loading it back."""
 from pathlib import Path
 
 import numpy as np
 
 from . import log, run
-from ..core import config
+from ..core import config, deploy
 from ..core.errors import UserError
 from .common import checkpoint_meta, network_from_checkpoint, require
 
@@ -25,13 +25,32 @@ def main(argv):
     meta = checkpoint_meta(ckpt_file, cfg)
     net = network_from_checkpoint(task, cfg, ckpt_file, meta)
     inputs = task.export_inputs(cfg, meta, cfg["batch_size"])
+    outputs = _as_list(net(*inputs))
     path = export(net, inputs, cfg["file_name"], cfg["file_format"], cfg["device_target"])
-    shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in inputs)
-    log(f"exported {path} (inputs: {shapes})")
+    assets = {}
+    for asset in task.assets:
+        src = Path(ckpt_file).parent / asset
+        if not src.is_file():
+            src = Path(cfg["preprocess_path"]) / asset
+        if not src.is_file():
+            raise UserError(Path(ckpt_file).parent / asset, "missing (training copies it beside the checkpoint)")
+        assets[asset] = src
+    deploy.write_sidecar(path, task.name, _specs(task.input_names, inputs),
+                         _specs([f"output_{k}" for k in range(len(outputs))], outputs), meta, assets)
+    shapes = ", ".join(f"{n} {tuple(t.shape)} {t.dtype}" for n, t in zip(task.input_names, inputs))
+    log(f"exported {path} (inputs: {shapes}) and its sidecar {deploy.sidecar_path(path)}")
     if config.str2bool(cfg["verify"]) and cfg["file_format"].upper() == "MINDIR":
-        diff = verify(net, path, task.export_inputs(cfg, meta, cfg["batch_size"]))
+        diff = verify(net, path, inputs)
         log(f"verified: MINDIR outputs equal the checkpoint network's (max abs diff {diff:.2e})")
     return 0
+
+
+def _specs(names, tensors):
+    return [(n, str(t.asnumpy().dtype), tuple(t.shape)) for n, t in zip(names, tensors)]
+
+
+def _as_list(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def verify(net, path, inputs):
@@ -40,9 +59,9 @@ def verify(net, path, inputs):
     from mindspore import nn
 
     graph = nn.GraphCell(ms.load(path))
-    expected = net(*inputs).asnumpy()
-    got = graph(*inputs).asnumpy()
-    diff = float(np.abs(expected - got).max())
+    diff = 0.0
+    for want, got in zip(_as_list(net(*inputs)), _as_list(graph(*inputs))):
+        diff = max(diff, float(np.abs(want.asnumpy().astype(np.float64) - got.asnumpy()).max()))
     if not diff <= 1e-5:
         raise UserError(path, f"exported graph disagrees with the checkpoint network (max abs diff {diff})")
     return diff

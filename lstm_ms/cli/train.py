@@ -3,7 +3,7 @@ from pathlib import Path
 
 from . import log, run
 from ..core import config
-from ..core.atomic import write_json
+from ..core.atomic import copy_atomic, write_json
 
 
 def main(argv):
@@ -19,6 +19,8 @@ def main(argv):
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     write_json(ckpt_dir / "meta.json", {**meta, "network": task.network_config(cfg)})
     config.dump(cfg, ckpt_dir / "config.yaml")
+    for asset in task.assets:  # what export and predict need besides the checkpoint
+        copy_atomic(Path(cfg["preprocess_path"]) / asset, ckpt_dir / asset)
     Trainer(task, cfg, meta, log=log).run()
     return 0
 

@@ -42,6 +42,13 @@ def append_jsonl(path, obj):
         f.write(json.dumps(obj, sort_keys=True) + "\n")
 
 
+def copy_atomic(src, dest):
+    import shutil
+
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+
+
 def save_npy(path, array):
     import numpy as np
 

@@ -98,10 +98,10 @@ class Trainer:
         optimizer = build_optimizer(cfg, trainable, lr)
         step_cell = build_train_step(net, task.loss(cfg), optimizer, cfg.get("amp_level", "O0"),
                                      cfg.get("loss_scale", 1024.0), cfg.get("clip_norm", 0.0))
-        if cfg.get("dynamic_shape", True):
-            specs = task.input_specs()
+        specs = task.input_specs()
+        if cfg.get("dynamic_shape", False):
             step_cell.set_inputs(*specs)
-            net.set_inputs(*specs[:-1])
+        net.set_inputs(*specs[:-1])  # evaluation: one forward graph for every batch shape
         start_epoch = 0
         if cfg.get("pre_trained"):
             checkpoint.load_into(net, cfg["pre_trained"])

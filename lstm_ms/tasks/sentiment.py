@@ -21,6 +21,16 @@ SHAPING_KEYS = ("max_len", "lowercase", "min_freq", "max_vocab", "embed_size", "
 NETWORK_KEYS = ("embed_size", "num_hiddens", "num_layers", "bidirectional", "num_classes", "dropout")
 
 
+def review_tokens(text, lowercase, max_len):
+    """Tokens of one review as the model sees them (also used by 310 preprocessing and predict)."""
+    return tokenize(text, lowercase)[:max_len]
+
+
+def encode_tokens(tokens, vocab):
+    """Token ids; an empty review becomes one ``<unk>`` so every sequence has length >= 1."""
+    return vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
+
+
 def _read_meta(path):
     path = Path(path)
     try:
@@ -83,8 +93,7 @@ class SentimentTask:
             rows = []
             bar = tqdm(files, desc=f"reading {split}", unit="review", mininterval=2.0, disable=None)  # tty only
             for path, label in bar:
-                tokens = tokenize(aclimdb.read_review(path), cfg["lowercase"])[:max_len]
-                rows.append((tokens, label))
+                rows.append((review_tokens(aclimdb.read_review(path), cfg["lowercase"], max_len), label))
             examples[split] = rows
         train = examples["train"]
         order = np.random.default_rng(cfg["seed"]).permutation(len(train))
@@ -110,7 +119,7 @@ class SentimentTask:
 
             def encoded(rows=rows):
                 for tokens, label in rows:
-                    ids = vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
+                    ids = encode_tokens(tokens, vocab)
                     yield {"ids": ids, "length": np.int32(len(ids)), "label": np.int32(label)}
 
             mindrecord.write(out / name, SCHEMA, encoded(), description=f"aclImdb {split}")
@@ -123,7 +132,7 @@ class SentimentTask:
         save_npy(out / "embedding.npy", matrix)
         meta = {"format_version": FORMAT_VERSION, "task": self.name, "vocab_size": len(vocab),
                 "embed_size": int(matrix.shape[1]), "max_len": max_len, "num_classes": len(self.labels),
-                "labels": list(self.labels), "pad_id": vocab.pad_id, "unk_id": vocab.unk_id, "splits": splits,
+                "labels": list(self.labels), "lowercase": cfg["lowercase"], "pad_id": vocab.pad_id, "unk_id": vocab.unk_id, "splits": splits,
                 "pretrained": {"file": str(resolve_vector_file(cfg["glove_path"], cfg["embed_size"])),
                                "vocab_coverage": float(covered[2:].mean()), "token_coverage": token_cov},
                 "fingerprint": fingerprint}
@@ -147,9 +156,10 @@ class SentimentTask:
         num_shards, shard_id = shard if shard else (None, None)
         ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
         pads = self.bucket_lengths(cfg, meta)
-        # With dynamic shapes a batch is padded only to its longest review; a static graph needs the
-        # bucket's fixed length (one compiled graph per bucket), and bucket: false pads all to max_len.
-        to_boundary = not cfg["bucket"] or not cfg.get("dynamic_shape", True)
+        # Training batches are padded to their bucket's length (one compiled graph per bucket, the
+        # fastest steps) unless dynamic_shape is on; evaluation pads only to the longest review of the
+        # batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
+        to_boundary = not cfg["bucket"] or (training and not cfg.get("dynamic_shape", False))
         return ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
                                          pad_info={"ids": ([None], meta["pad_id"])},
                                          pad_to_bucket_boundary=to_boundary, drop_remainder=training)
@@ -208,10 +218,47 @@ class SentimentTask:
         glove = synthetic.write_glove(out_dir / "glove" / "glove.6B.300d.txt", dim=300, seed=seed)
         return {"aclimdb_path": str(root), "glove_path": str(glove.parent)}
 
-    # ---------------------------------------------------------------- export
+    # ---------------------------------------------------------------- export and deployment
+    assets = ("vocab.txt",)
+    input_names = ("ids", "lengths")
+
     def export_inputs(self, cfg, meta, batch_size):
         import mindspore as ms
 
         ids = ms.Tensor(np.zeros((batch_size, meta["max_len"]), np.int32))
         lengths = ms.Tensor(np.full((batch_size,), meta["max_len"], np.int32))
         return [ids, lengths]
+
+    def _example(self, text, vocab, meta):
+        ids = encode_tokens(review_tokens(text, meta.get("lowercase", True), meta["max_len"]), vocab)
+        padded = np.full(meta["max_len"], meta["pad_id"], np.int32)
+        padded[: len(ids)] = ids
+        return padded, np.int32(len(ids))
+
+    def pad_example(self, meta):
+        """The input row that fills up a last, partial batch."""
+        return np.full(meta["max_len"], meta["pad_id"], np.int32), np.int32(1)
+
+    def encode_texts(self, texts, meta, asset_paths):
+        """Raw reviews -> per-example input tuples at the exported length."""
+        vocab = Vocab.load(asset_paths["vocab.txt"])
+        return [self._example(t, vocab, meta) for t in texts]
+
+    def raw_examples(self, dataset_path, meta, asset_paths, split="test"):
+        """(input tuple, label) per review of an aclImdb split, as the trainer encodes them."""
+        files = aclimdb.review_files(dataset_path, split)
+        examples = self.encode_texts([aclimdb.read_review(f) for f, _ in files], meta, asset_paths)
+        return list(zip(examples, (label for _, label in files)))
+
+    def metrics_from_outputs(self, outputs, labels):
+        """``outputs``: per-example first-output rows (logits); labels aligned."""
+        preds = np.asarray(outputs).argmax(-1)
+        return metrics.classification(np.asarray(labels), preds, list(self.labels))
+
+    def describe(self, output_row):
+        """A prediction for people: the label and its softmax probability."""
+        z = np.asarray(output_row, np.float64)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        k = int(p.argmax())
+        return {"label": self.labels[k], "probability": float(p[k])}

@@ -1,0 +1,82 @@
+"""``predict.py``: run a trained model on your own input, from a checkpoint or an exported MINDIR.
+
+    python predict.py --ckpt_file ckpt/lstm-best.ckpt "A wonderful, moving film."
+    python predict.py --mindir_file lstm.mindir --input_file reviews.txt      (one input per line)
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import log, run
+from ..core import config, deploy
+from ..core.errors import UserError
+from .common import checkpoint_meta, network_from_checkpoint
+
+EXTRA = [("texts", {"nargs": "*", "help": "inputs to predict"}),
+         ("--input_file", {"default": "", "help": "a UTF-8 file with one input per line"}),
+         ("--mindir_file", {"default": "", "help": "use an exported MINDIR (with its sidecar) instead of --ckpt_file"}),
+         ("--json", {"action": "store_true", "help": "print one JSON object per input"})]
+
+
+def read_inputs(cfg):
+    texts = list(cfg["texts"])
+    if cfg["input_file"]:
+        path = Path(cfg["input_file"])
+        try:
+            texts += [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+        except FileNotFoundError:
+            raise UserError(path, "input file not found") from None
+        except UnicodeDecodeError:
+            raise UserError(path, "not UTF-8 text") from None
+    if not texts:
+        raise UserError("predict.py", "nothing to predict: give texts or --input_file")
+    return texts
+
+
+def main(argv):
+    cfg = config.parse_args(argv, "predict.py", __doc__, extra=EXTRA)
+    from ..engine import context
+    from ..tasks import get_task
+
+    import mindspore as ms
+
+    task = get_task(cfg["model"])
+    texts = read_inputs(cfg)
+    context.setup(cfg["device_target"], cfg["device_id"], "graph")
+    if cfg["mindir_file"]:
+        from mindspore import nn
+
+        if not Path(cfg["mindir_file"]).is_file():
+            raise UserError(cfg["mindir_file"], "MINDIR file not found")
+        side = deploy.read_sidecar(cfg["mindir_file"])
+        meta, assets, batch = side["meta"], side["asset_paths"], side["batch_size"]
+        net = nn.GraphCell(ms.load(cfg["mindir_file"]))
+    elif cfg["ckpt_file"]:
+        ckpt = Path(cfg["ckpt_file"])
+        if not ckpt.is_file():
+            raise UserError(ckpt, "checkpoint file not found")
+        meta = checkpoint_meta(ckpt, cfg)
+        assets = {a: ckpt.parent / a for a in task.assets}
+        batch = cfg["batch_size"]
+        net = network_from_checkpoint(task, cfg, ckpt, meta)
+    else:
+        raise UserError("--ckpt_file", "is required (or --mindir_file)")
+    examples = task.encode_texts(texts, meta, assets)
+    rows = []
+    for arrays, valid in deploy.pad_batches(examples, batch, task.pad_example(meta)):
+        out = net(*[ms.Tensor(a) for a in arrays])
+        first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+        rows.extend(first[:valid])
+    for text, row in zip(texts, rows):
+        result = task.describe(np.asarray(row))
+        if cfg["json"]:
+            log(json.dumps({"input": text, **result}, ensure_ascii=False))
+        else:
+            preview = text if len(text) <= 70 else text[:67] + "..."
+            log(f"{result['label']}\t{result['probability']:.4f}\t{preview}")
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
