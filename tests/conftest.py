@@ -45,3 +45,13 @@ def trained(imdb_sample, tmp_path_factory):
     proc = run_cli("scripts/run_train_cpu.sh", imdb_sample / "aclImdb", imdb_sample / "glove", *TRAIN_FLAGS, cwd=work)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work
+
+
+@pytest.fixture(scope="session")
+def exported(trained):
+    """The best checkpoint exported to MINDIR (batch 16) with its sidecar; returns the .mindir path."""
+    proc = run_cli("export.py", "--ckpt_file", trained / "ckpt" / "lstm-best.ckpt", "--file_name", trained / "lstm",
+                   "--batch_size", "16", "--preprocess_path", trained / "preprocess", cwd=trained)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "verified" in proc.stdout
+    return trained / "lstm.mindir"

@@ -33,7 +33,7 @@ def test_seeded_run_reaches_90_percent_test_accuracy(trained, imdb_sample):
     assert result["accuracy"] >= 0.90, result
 
 
-def test_exported_mindir_equals_checkpoint_network(trained):
+def test_exported_mindir_equals_checkpoint_network(trained, exported):
     import mindspore as ms
     from mindspore import nn
 
@@ -42,17 +42,13 @@ def test_exported_mindir_equals_checkpoint_network(trained):
     from lstm_ms.tasks import get_task
 
     ckpt = trained / "ckpt" / "lstm-best.ckpt"
-    proc = run_cli("export.py", "--ckpt_file", ckpt, "--file_name", trained / "lstm", "--batch_size", "16",
-                   "--preprocess_path", trained / "preprocess", cwd=trained)
-    assert proc.returncode == 0, proc.stderr
-    assert "verified" in proc.stdout
     task = get_task("sentiment")
     cfg = {**load_yaml(config_file("sentiment", "CPU")), "preprocess_path": str(trained / "preprocess"),
            "batch_size": 16, "bucket": False}
     meta = checkpoint_meta(ckpt, cfg)
     ms.set_context(mode=ms.GRAPH_MODE)
     net = network_from_checkpoint(task, cfg, ckpt, meta)
-    graph = nn.GraphCell(ms.load(str(trained / "lstm.mindir")))
+    graph = nn.GraphCell(ms.load(str(exported)))
     ids, lengths, _ = next(task.dataset("test", cfg, meta, training=False).create_tuple_iterator(num_epochs=1))
     assert ids.shape == (16, meta["max_len"]) and int(lengths.min()) < meta["max_len"]
     np.testing.assert_allclose(graph(ids, lengths).asnumpy(), net(ids, lengths).asnumpy(), atol=1e-5)

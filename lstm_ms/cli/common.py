@@ -1,8 +1,9 @@
-"""Helpers shared by the commands: networks from a checkpoint and its meta.json."""
+"""Helpers shared by the commands: networks from a checkpoint and the meta.json beside it."""
 import json
 from pathlib import Path
 
 from ..core.errors import UserError
+from ..core.meta import read_meta
 
 
 def require(cfg, key):
@@ -11,19 +12,33 @@ def require(cfg, key):
     return cfg[key]
 
 
-def checkpoint_meta(ckpt_file, cfg, data_meta=None):
-    """The meta.json written beside a checkpoint by training (it names the network's shape);
-    without one, the preprocessed data's meta.json plus the config."""
+def sidecar_meta(ckpt_file):
+    """The meta.json that training writes beside its checkpoints (data meta + network shape), or None."""
     side = Path(ckpt_file).parent / "meta.json"
-    if side.is_file():
-        try:
-            return json.loads(side.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(side, f"not valid JSON (line {exc.lineno})") from None
-    if data_meta is None:
-        from ..tasks.sentiment import _read_meta
+    if not side.is_file():
+        return None
+    try:
+        return json.loads(side.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(side, f"not valid JSON (line {exc.lineno})") from None
 
-        data_meta = _read_meta(Path(cfg["preprocess_path"]) / "meta.json")
+
+def adopt_checkpoint_settings(cfg, meta):
+    """Set the config keys that shaped the checkpoint's data and network to the values it was trained
+    with, so evaluating or exporting it needs no repeated flags."""
+    if meta:
+        trained = {**meta.get("fingerprint", {}).get("config_keys", {}), **meta.get("network", {})}
+        cfg.update({k: v for k, v in trained.items() if k in cfg})
+    return cfg
+
+
+def checkpoint_meta(ckpt_file, cfg, data_meta=None):
+    """The checkpoint's own meta.json; without one, the preprocessed data's meta.json (+ the config)."""
+    meta = sidecar_meta(ckpt_file)
+    if meta is not None:
+        return meta
+    if data_meta is None:
+        data_meta = read_meta(Path(cfg["preprocess_path"]) / "meta.json")
     return data_meta
 
 

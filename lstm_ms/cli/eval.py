@@ -5,7 +5,7 @@ from . import log, run
 from ..core import config
 from ..core.atomic import write_json
 from ..core.errors import UserError
-from .common import checkpoint_meta, network_from_checkpoint, require
+from .common import adopt_checkpoint_settings, checkpoint_meta, network_from_checkpoint, require, sidecar_meta
 
 EXTRA = [("--result_file", {"default": "", "help": "metrics JSON (default: <ckpt_file>.eval.json)"}),
          ("--split", {"default": "test", "help": "which preprocessed split to evaluate"})]
@@ -20,6 +20,7 @@ def main(argv):
     ckpt_file = require(cfg, "ckpt_file")
     if not Path(ckpt_file).is_file():
         raise UserError(ckpt_file, "checkpoint file not found")
+    adopt_checkpoint_settings(cfg, sidecar_meta(ckpt_file))
     context.setup(cfg["device_target"], cfg["device_id"], cfg["mode"], seed=cfg["seed"])
     data_meta = task.ensure_prepared(cfg, log=log)
     meta = checkpoint_meta(ckpt_file, cfg, data_meta)

@@ -1,5 +1,4 @@
 """Sentiment classification on aclImdb with GloVe: the ModelZoo LSTM, done right."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +7,7 @@ from ..core import metrics
 from ..core.atomic import save_npy, write_json
 from ..core.embeddings import embedding_matrix, load_vectors, resolve_vector_file, sniff_header
 from ..core.errors import UserError
+from ..core.meta import read_meta
 from ..core.fingerprint import config_fingerprint, files_fingerprint
 from ..core.text import tokenize
 from ..core.vocab import Vocab
@@ -29,16 +29,6 @@ def review_tokens(text, lowercase, max_len):
 def encode_tokens(tokens, vocab):
     """Token ids; an empty review becomes one ``<unk>`` so every sequence has length >= 1."""
     return vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
-
-
-def _read_meta(path):
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(path.parent, "no preprocessed data here (meta.json missing); run with --preprocess true") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(path, f"not valid JSON (line {exc.lineno})") from None
 
 
 @register
@@ -65,12 +55,12 @@ class SentimentTask:
         if cfg["preprocess"]:
             fp = self._fingerprints(cfg, cfg["aclimdb_path"])
             if (out / "meta.json").is_file():
-                meta = _read_meta(out / "meta.json")
+                meta = read_meta(out / "meta.json")
                 if meta.get("fingerprint") == fp and meta.get("format_version") == FORMAT_VERSION:
                     log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
                     return meta
             return self.prepare(cfg, fp, log)
-        meta = _read_meta(out / "meta.json")
+        meta = read_meta(out / "meta.json")
         if meta.get("task") != self.name or meta.get("format_version") != FORMAT_VERSION:
             raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
         conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
