@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on generated sample data, from a fresh machine:
 # set up .venv -> sample aclImdb + GloVe -> preprocess -> train -> eval -> export MINDIR (verified by
-# loading it back and comparing outputs). Outputs under ./quickstart_out. A few minutes on 2 CPU cores.
+# loading it back) -> MINDIR inference through the CPU leg of scripts/run_infer_310.sh -> predict.py.
+# Outputs under ./quickstart_out. A few minutes on 2 CPU cores.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
@@ -19,4 +20,9 @@ bash "$REPO/scripts/run_train_cpu.sh" "$OUT/sample_data/aclImdb" "$OUT/sample_da
 bash "$REPO/scripts/run_eval_cpu.sh" "$OUT/sample_data/aclImdb" "$OUT/sample_data/glove" "$OUT/ckpt/lstm-best.ckpt"
 python "$REPO/export.py" --ckpt_file "$OUT/ckpt/lstm-best.ckpt" --file_name "$OUT/lstm" --file_format MINDIR
 python -m lstm_ms.cli.plot "$OUT/ckpt" || echo "(plot skipped)"
+# The CPU leg of the Ascend 310 deployment: test split -> bins -> MINDIR runner -> accuracy.
+mkdir -p "$OUT/infer"
+(cd "$OUT/infer" && bash "$REPO/scripts/run_infer_310.sh" "$OUT/lstm.mindir" "$OUT/sample_data/aclImdb" y CPU 0)
+python "$REPO/predict.py" --mindir_file "$OUT/lstm.mindir" "A wonderful, moving film. Brilliant!" "Awful and boring, a waste of time."
 echo "quickstart done in $(( $(date +%s) - start )) s: checkpoints in $OUT/ckpt, MINDIR $OUT/lstm.mindir"
+echo "MINDIR inference accuracy on the sample test split: $(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["accuracy"])' "$OUT/infer/acc.json")"
