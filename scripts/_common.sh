@@ -62,3 +62,90 @@ eval_main() {
     run_logged "${LOG_DIR:-.}/eval_$lower.log" "$PYTHON" "$REPO/eval.py" --device_target "$target" "${device[@]}" \
         "${data[@]}" --ckpt_file "$ckpt" "$@"
 }
+
+# msrun_main WORKER_NUM ARGS...: run train.py on WORKER_NUM local workers through msrun with the
+# caller's interpreter, wait for all, and name the first failing worker's log.
+msrun_main() {
+    local target="$1" workers="$2"; shift 2
+    local lower; lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
+    if [ $# -lt 2 ] || ! [[ "$workers" =~ ^[1-9][0-9]*$ ]] || [[ "$1" == --* ]] || [[ "$2" == --* ]]; then
+        echo "usage: bash scripts/run_distribute_train_$lower.sh $( [ "$target" = CPU ] && echo WORKER_NUM || echo DEVICE_NUM ) ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2
+        return 2
+    fi
+    local aclimdb="$1" glove="$2"; shift 2
+    local msrun_cmd=()
+    if command -v msrun >/dev/null 2>&1; then msrun_cmd=(msrun)
+    elif "$PYTHON" -c "import mindspore.parallel.cluster.run" >/dev/null 2>&1; then msrun_cmd=("$PYTHON" -m mindspore.parallel.cluster.run)
+    else echo "error: msrun: not found (it comes with MindSpore >= 2.3; install mindspore in $PYTHON's environment)" >&2; return 2; fi
+    # msrun starts every worker as `python ...` from PATH: make that this very interpreter.
+    local shim; shim=$(mktemp -d)
+    printf '#!/bin/sh\nexec "%s" "$@"\n' "$(command -v "$PYTHON")" > "$shim/python"  # exec keeps its venv
+    chmod +x "$shim/python"
+    export PATH="$shim:$PATH"
+    local log_dir="${LOG_DIR:-.}/msrun_log"
+    rm -rf "$log_dir"
+    # preprocess once, before the workers start; they then read the same MindRecord files
+    run_logged "${LOG_DIR:-.}/preprocess_$lower.log" "$PYTHON" "$REPO/train.py" --device_target "$target" \
+        --preprocess true --preprocess_only --aclimdb_path "$aclimdb" --glove_path "$glove" "$@" || return $?
+    local port="${MS_MASTER_PORT:-$(( 20000 + RANDOM % 20000 ))}"
+    echo "starting $workers $target workers with msrun (master 127.0.0.1:$port); worker logs: $log_dir/worker_<rank>.log"
+    set +e
+    "${msrun_cmd[@]}" --worker_num="$workers" --local_worker_num="$workers" --master_addr=127.0.0.1 \
+        --master_port="$port" --log_dir="$log_dir" --join=True --cluster_time_out="${CLUSTER_TIME_OUT:-300}" \
+        "$REPO/train.py" --device_target "$target" --distribute true --preprocess false \
+        --aclimdb_path "$aclimdb" --glove_path "$glove" "$@" > "${LOG_DIR:-.}/msrun_$lower.log" 2>&1
+    local status=$?
+    set -e
+    rm -rf "$shim"
+    if [ $status -ne 0 ]; then
+        local bad=""
+        for f in "$log_dir"/worker_*.log; do
+            if grep -q "^error: \|Traceback\|Error" "$f" 2>/dev/null; then bad="$f"; break; fi
+        done
+        echo "error: ${bad:-$log_dir}: a worker failed (msrun exit status $status); see that log" >&2
+        [ -n "$bad" ] && grep -m1 "^error: " "$bad" >&2 || true
+        return "$status"
+    fi
+    grep -h "^done;\|parameter digest" "$log_dir"/worker_*.log || true
+    echo "all $workers workers finished; worker logs in $log_dir"
+}
+
+# rank_table_main RANK_TABLE_FILE ACLIMDB_PATH GLOVE_PATH [--key value ...]: the Ascend way, one
+# process per device with RANK_TABLE_FILE, RANK_SIZE, RANK_ID and DEVICE_ID; waits for every process
+# and returns the worst exit status, naming the failing rank's log.
+rank_table_main() {
+    if [ $# -lt 3 ] || [[ "$1" == --* ]] || [[ "$2" == --* ]] || [[ "$3" == --* ]]; then
+        echo "usage: bash scripts/run_distribute_train_ascend.sh RANK_TABLE_FILE ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2
+        return 2
+    fi
+    [ -f "$1" ] || { echo "error: $1: rank table file not found" >&2; return 2; }
+    local table; table="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+    local aclimdb glove
+    aclimdb="$(cd "$2" 2>/dev/null && pwd || echo "$2")"; glove="$(cd "$(dirname "$3")" 2>/dev/null && pwd)/$(basename "$3")"
+    shift 3
+    local size
+    size=$("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(len(s["device"]) for s in t["server_list"]))' "$table" 2>/dev/null) \
+        || { echo "error: $table: not a rank table (expected server_list[].device[])" >&2; return 2; }
+    export RANK_TABLE_FILE="$table" RANK_SIZE="$size"
+    local work="$PWD" config="$REPO/models/sentiment/config_ascend_8p.yaml"
+    common=(--device_target Ascend --config_path "$config" --aclimdb_path "$aclimdb" --glove_path "$glove"
+            --preprocess_path "$work/preprocess" --ckpt_path "$work/ckpt" "$@")
+    run_logged "$work/preprocess_ascend.log" "$PYTHON" "$REPO/train.py" "${common[@]}" --preprocess true --preprocess_only || return $?
+    local pids=() i
+    for ((i = 0; i < size; i++)); do
+        mkdir -p "$work/train_parallel$i"
+        (cd "$work/train_parallel$i" && RANK_ID=$i DEVICE_ID=$i exec "$PYTHON" "$REPO/train.py" "${common[@]}" \
+            --device_id "$i" --distribute true --preprocess false > "$work/train_parallel$i/log.txt" 2>&1) &
+        pids+=($!)
+    done
+    echo "started $size Ascend processes (rank table $table); logs: train_parallel<rank>/log.txt"
+    local worst=0 status
+    for ((i = 0; i < size; i++)); do
+        status=0; wait "${pids[$i]}" || status=$?
+        if [ "$status" -ne 0 ]; then
+            echo "error: $work/train_parallel$i/log.txt: rank $i failed with exit status $status" >&2
+            [ "$worst" -eq 0 ] && worst=$status
+        fi
+    done
+    return "$worst"
+}

@@ -1,4 +1,5 @@
 """The one training loop every task uses: dataset -> network + loss -> optimizer -> epochs."""
+import hashlib
 import math
 import re
 import sys
@@ -121,7 +122,10 @@ class Trainer:
             bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch}/{cfg['num_epochs']}", unit="step",
                        file=sys.stderr, disable=self.rank != 0 or not cfg.get("progress", True),
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
+            seen = hashlib.sha1() if self.group_size > 1 else None
             for batch in iterator:
+                if seen is not None:
+                    seen.update(batch[0].asnumpy().tobytes())
                 out = step_cell(*batch)
                 loss = float((out[0] if isinstance(out, tuple) else out).asnumpy())
                 losses.append(loss)
@@ -132,6 +136,8 @@ class Trainer:
             seconds = time.time() - t0
             step = len(losses)
             self.log(f"epoch: {epoch} step: {step}, loss is {losses[-1]}")
+            if seen is not None:
+                self.log(f"rank {self.rank}: epoch {epoch} data digest {seen.hexdigest()[:16]} ({samples} samples)")
             record = {"epoch": epoch, "steps": step, "loss": float(np.mean(losses)), "last_loss": losses[-1],
                       "lr": float(lr[epoch * steps_per_epoch - 1]), "samples_per_s": samples * self.group_size / seconds,
                       "seconds": seconds, "dev": None}
@@ -158,7 +164,13 @@ class Trainer:
                 checkpoint.save(step_cell, self.ckpt_dir / f"{self.prefix}-best.ckpt")
                 write_json(self.ckpt_dir / "best.json", {"epoch": epoch, "criterion": (
                     f"dev {task.metric_name}" if record["dev"] is not None else "-train loss"), "score": score})
-        self.log(f"done; best epoch {best_epoch} -> {self.ckpt_dir / (self.prefix + '-best.ckpt')}")
+        if self.group_size > 1:
+            digest = hashlib.sha1()
+            for p in sorted(net.get_parameters(), key=lambda p: p.name):
+                digest.update(p.name.encode() + p.asnumpy().tobytes())
+            self.log(f"rank {self.rank}: parameter digest {digest.hexdigest()[:16]}")
+        if self.rank == 0:
+            self.log(f"done; best epoch {best_epoch} -> {self.ckpt_dir / (self.prefix + '-best.ckpt')}")
         return net
 
 

@@ -1,7 +1,7 @@
 """Task registry: ``--model NAME`` looks a task up here. Each task knows its model end to end."""
 from ..core.errors import UserError
 
-REQUIRED = ("name", "ckpt_prefix", "metric_name", "prepare", "ensure_prepared", "has_split", "dataset",
+REQUIRED = ("name", "path_keys", "ckpt_prefix", "metric_name", "prepare", "ensure_prepared", "has_split", "dataset",
             "network", "input_specs", "loss", "evaluate", "export_inputs", "report", "make_sample",
             "assets", "input_names", "pad_example", "encode_texts", "raw_examples", "metrics_from_outputs", "describe")
 _REGISTRY = {}

@@ -31,9 +31,20 @@ def encode_tokens(tokens, vocab):
     return vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
 
 
+def equal_steps(rows, batch_size, buckets):
+    """Full batches that ``rows`` examples surely fill when spread over ``buckets`` buckets
+    (each bucket leaves fewer than ``batch_size`` behind)."""
+    steps = -(-(rows - buckets * (batch_size - 1)) // batch_size)
+    if steps < 1:
+        raise UserError("--batch_size", f"{rows} examples per device fill no guaranteed batch of {batch_size} "
+                                        f"over {buckets} buckets; use fewer devices or a smaller batch")
+    return steps
+
+
 @register
 class SentimentTask:
     name = "sentiment"
+    path_keys = ("aclimdb_path", "glove_path", "preprocess_path", "ckpt_path", "pre_trained")
     ckpt_prefix = "lstm"
     metric_name = "accuracy"
     labels = aclimdb.LABELS
@@ -150,9 +161,14 @@ class SentimentTask:
         # fastest steps) unless dynamic_shape is on; evaluation pads only to the longest review of the
         # batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
         to_boundary = not cfg["bucket"] or (training and not cfg.get("dynamic_shape", False))
-        return ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
-                                         pad_info={"ids": ([None], meta["pad_id"])},
-                                         pad_to_bucket_boundary=to_boundary, drop_remainder=training)
+        ds = ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
+                                       pad_info={"ids": ([None], meta["pad_id"])},
+                                       pad_to_bucket_boundary=to_boundary, drop_remainder=training)
+        if shard:
+            # Data parallel needs the same number of steps on every device, but how many full batches a
+            # shard yields depends on its mix of lengths; every device takes the guaranteed minimum.
+            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
+        return ds
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):
