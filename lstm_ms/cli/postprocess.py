@@ -27,10 +27,10 @@ def main(argv):
         raise UserError(label_path, "labels not found (run preprocess.py first)")
     labels = np.load(label_path)
     batches = deploy.read_outputs(cfg["result_path"], side, len(labels))
-    first = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0,))
-    flat = labels.reshape(-1)
-    keep = flat >= 0  # rows that only pad the last batch carry -1
-    result = task.metrics_from_outputs(first[keep], flat[keep])
+    first = np.concatenate([b[0] for b in batches])
+    rows = labels.reshape((-1,) + labels.shape[2:])
+    keep = rows.reshape(len(rows), -1).max(axis=1) >= 0  # rows that only pad the last batch are all -1
+    result = task.metrics_from_outputs(first[keep], rows[keep], side["meta"])
     result.update({"model": task.name, "mindir": str(mindir), "result_path": str(cfg["result_path"])})
     text = task.report(result)
     log(text)

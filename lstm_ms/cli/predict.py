@@ -59,7 +59,7 @@ def main(argv):
         meta = checkpoint_meta(ckpt, cfg)
         assets = {a: ckpt.parent / a for a in task.assets}
         batch = cfg["batch_size"]
-        net = network_from_checkpoint(task, cfg, ckpt, meta)
+        net = task.inference_network(network_from_checkpoint(task, cfg, ckpt, meta))
     else:
         raise UserError("--ckpt_file", "is required (or --mindir_file)")
     examples = task.encode_texts(texts, meta, assets)
@@ -69,12 +69,9 @@ def main(argv):
         first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
         rows.extend(first[:valid])
     for text, row in zip(texts, rows):
-        result = task.describe(np.asarray(row))
-        if cfg["json"]:
-            log(json.dumps({"input": text, **result}, ensure_ascii=False))
-        else:
-            preview = text if len(text) <= 70 else text[:67] + "..."
-            log(f"{result['label']}\t{result['probability']:.4f}\t{preview}")
+        result = task.describe(np.asarray(row), text, meta)
+        summary = result.pop("summary")
+        log(json.dumps({"input": text, **result}, ensure_ascii=False) if cfg["json"] else summary)
     return 0
 
 

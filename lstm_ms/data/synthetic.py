@@ -74,3 +74,61 @@ def write_glove(path, dim=300, header=False, seed=0, extra_words=()):
     text = (f"{len(lines)} {dim}\n" if header else "") + "\n".join(lines) + "\n"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------- ResumeNER-style BMES
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+_NER_PARTS = {
+    "CONT": ["中国国籍", "美国国籍", "加拿大国籍"],
+    "RACE": ["汉族", "回族", "满族", "壮族"],
+    "EDU": ["本科", "硕士", "博士", "大专", "研究生"],
+    "TITLE": ["总经理", "董事长", "副总裁", "高级工程师", "财务总监", "独立董事", "经济师"],
+    "ORG": ["中国银行", "华为技术有限公司", "北京大学", "上海证券交易所", "招商局集团", "深圳市投资控股有限公司"],
+    "PRO": ["经济学", "计算机科学", "会计学", "法学", "工商管理"],
+    "LOC": ["北京市", "上海市", "广东省", "浙江省杭州市", "江苏省"],
+}
+_TEMPLATES = [
+    ["{NAME}", "，男，", "{CONT}", "，无境外居留权。"],
+    ["{NAME}", "女士，", "{RACE}", "，", "{EDU}", "学历。"],
+    ["现任", "{ORG}", "{TITLE}", "，", "{NAME}", "先生。"],
+    ["{NAME}", "毕业于", "{ORG}", "{PRO}", "专业，", "{EDU}", "。"],
+    ["曾任", "{ORG}", "{TITLE}", "，现居", "{LOC}", "。"],
+    ["{NAME}", "，", "{CONT}", "，", "{RACE}", "，籍贯", "{LOC}", "，", "{TITLE}", "。"],
+]
+
+
+def _bmes(text, kind):
+    if kind is None:
+        return [(c, "O") for c in text]
+    if len(text) == 1:
+        return [(text, f"S-{kind}")]
+    return [(c, f"{p}-{kind}") for c, p in zip(text, "B" + "M" * (len(text) - 2) + "E")]
+
+
+def _ner_sentence(rng):
+    pairs = []
+    for part in _TEMPLATES[rng.integers(len(_TEMPLATES))]:
+        if part == "{NAME}":
+            name = str(rng.choice(list(_SURNAMES))) + "".join(rng.choice(list(_GIVEN), size=rng.integers(1, 3)))
+            pairs += _bmes(name, "NAME")
+        elif part.startswith("{"):
+            kind = part[1:-1]
+            pairs += _bmes(str(rng.choice(_NER_PARTS[kind])), kind)
+        else:
+            pairs += _bmes(part, None)
+    return pairs
+
+
+def write_bmes_corpus(root, n_train=600, n_dev=100, n_test=150, seed=0):
+    """``root/{train,dev,test}.char.bmes`` in the ResumeNER format (``char TAG``, blank line between
+    sentences) with resume-like sentences and entities of the ResumeNER types."""
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("dev", n_dev), ("test", n_test)):
+        lines = []
+        for _ in range(n):
+            lines += [f"{c} {t}" for c, t in _ner_sentence(rng)] + [""]
+        (root / f"{split}.char.bmes").write_text("\n".join(lines), encoding="utf-8")
+    return root

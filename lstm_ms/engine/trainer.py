@@ -97,7 +97,7 @@ class Trainer:
         lr = lr_schedule.from_config(cfg, steps_per_epoch)
         trainable = net.trainable_params()
         optimizer = build_optimizer(cfg, trainable, lr)
-        step_cell = build_train_step(net, task.loss(cfg), optimizer, cfg.get("amp_level", "O0"),
+        step_cell = build_train_step(net, task.loss(cfg, net), optimizer, cfg.get("amp_level", "O0"),
                                      cfg.get("loss_scale", 1024.0), cfg.get("clip_norm", 0.0))
         specs = task.input_specs()
         if cfg.get("dynamic_shape", False):

@@ -1,7 +1,7 @@
 """Task registry: ``--model NAME`` looks a task up here. Each task knows its model end to end."""
 from ..core.errors import UserError
 
-REQUIRED = ("name", "path_keys", "ckpt_prefix", "metric_name", "prepare", "ensure_prepared", "has_split", "dataset",
+REQUIRED = ("name", "path_keys", "raw_keys", "inference_network", "ckpt_prefix", "metric_name", "prepare", "ensure_prepared", "has_split", "dataset",
             "network", "input_specs", "loss", "evaluate", "export_inputs", "report", "make_sample",
             "assets", "input_names", "pad_example", "encode_texts", "raw_examples", "metrics_from_outputs", "describe")
 _REGISTRY = {}
@@ -19,7 +19,7 @@ def register(cls):
 
 
 def _load_all():
-    from . import sentiment  # noqa: F401  (registers itself)
+    from . import ner, sentiment  # noqa: F401  (each registers itself)
 
 
 def names():

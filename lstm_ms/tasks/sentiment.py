@@ -45,6 +45,7 @@ def equal_steps(rows, batch_size, buckets):
 class SentimentTask:
     name = "sentiment"
     path_keys = ("aclimdb_path", "glove_path", "preprocess_path", "ckpt_path", "pre_trained")
+    raw_keys = ("aclimdb_path", "glove_path")  # the scripts' positional dataset arguments
     ckpt_prefix = "lstm"
     metric_name = "accuracy"
     labels = aclimdb.LABELS
@@ -193,7 +194,10 @@ class SentimentTask:
         return [ms.Tensor(shape=[None, None], dtype=ms.int32), ms.Tensor(shape=[None], dtype=ms.int32),
                 ms.Tensor(shape=[None], dtype=ms.int32)]
 
-    def loss(self, cfg):
+    def inference_network(self, net):
+        return net
+
+    def loss(self, cfg, net):
         from mindspore import nn
 
         return nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
@@ -256,15 +260,17 @@ class SentimentTask:
         examples = self.encode_texts([aclimdb.read_review(f) for f, _ in files], meta, asset_paths)
         return list(zip(examples, (label for _, label in files)))
 
-    def metrics_from_outputs(self, outputs, labels):
+    def metrics_from_outputs(self, outputs, labels, meta):
         """``outputs``: per-example first-output rows (logits); labels aligned."""
         preds = np.asarray(outputs).argmax(-1)
         return metrics.classification(np.asarray(labels), preds, list(self.labels))
 
-    def describe(self, output_row):
+    def describe(self, output_row, text, meta):
         """A prediction for people: the label and its softmax probability."""
         z = np.asarray(output_row, np.float64)
         p = np.exp(z - z.max())
         p /= p.sum()
         k = int(p.argmax())
-        return {"label": self.labels[k], "probability": float(p[k])}
+        preview = text if len(text) <= 70 else text[:67] + "..."
+        return {"label": self.labels[k], "probability": float(p[k]),
+                "summary": f"{self.labels[k]}\t{p[k]:.4f}\t{preview}"}

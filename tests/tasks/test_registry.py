@@ -30,7 +30,7 @@ def test_forward_backward(name, tmp_path):
     label = ms.Tensor(np.array([0, 1, 1], np.int32))
     from tests.helpers import gradients
 
-    loss, params, grads = gradients(net, task.loss(cfg), inputs, label)
+    loss, params, grads = gradients(net, task.loss(cfg, net), inputs, label)
     assert np.isfinite(loss.asnumpy()).all()
     for p, g in zip(params, grads):
         g = g.asnumpy()

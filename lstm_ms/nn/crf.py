@@ -1,0 +1,84 @@
+"""Linear-chain CRF as an nn.Cell: masked forward algorithm, gold-path score, Viterbi decoding.
+
+Everything runs in graph mode (the time loop is unrolled over the batch's padded length, which
+bucketing keeps short). Tags at masked positions (past a sequence's length) change nothing.
+"""
+import mindspore as ms
+from mindspore import nn, ops
+from mindspore.common.initializer import Uniform, initializer
+
+
+def _logsumexp(x, axis):
+    top = x.max(axis=axis, keepdims=True)
+    return (top + ops.log(ops.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+class CRF(nn.Cell):
+    """Args: num_tags. Parameters: ``transitions[i, j]`` (score of tag i followed by j), ``start``, ``end``.
+
+    ``construct(emissions [B, T, K], tags [B, T] int32, mask [B, T] bool) -> mean negative log-likelihood``;
+    ``decode(emissions, mask) -> best tags [B, T] int32`` (positions past the length repeat the last tag).
+    Every sequence must have length >= 1 and its valid positions first.
+    """
+
+    def __init__(self, num_tags):
+        super().__init__()
+        self.num_tags = num_tags
+        self.transitions = ms.Parameter(initializer(Uniform(0.1), (num_tags, num_tags), ms.float32), name="transitions")
+        self.start = ms.Parameter(initializer(Uniform(0.1), (num_tags,), ms.float32), name="start")
+        self.end = ms.Parameter(initializer(Uniform(0.1), (num_tags,), ms.float32), name="end")
+
+    def log_partition(self, emissions, mask):
+        """log Z per sequence by the forward algorithm, in probability space with per-step rescaling
+        (one [B, K] x [K, K] matmul per step); alpha is kept unchanged over masked steps."""
+        top = emissions.max(axis=2, keepdims=True)
+        probs = ops.exp(emissions - top)  # emission factors, scaled to <= 1
+        trans_top = self.transitions.max()
+        trans = ops.exp(self.transitions - trans_top)
+        alpha = ops.exp(self.start.reshape(1, -1) - self.start.max()) * probs[:, 0]
+        norm = alpha.sum(axis=1, keepdims=True)
+        alpha = alpha / norm
+        log_scale = ops.log(norm) + self.start.max() + top[:, 0]
+        for t in range(1, emissions.shape[1]):
+            step = ops.matmul(alpha, trans) * probs[:, t]
+            norm = step.sum(axis=1, keepdims=True)
+            keep = mask[:, t:t + 1]
+            alpha = ops.select(keep.broadcast_to(alpha.shape), step / norm, alpha)
+            log_scale = log_scale + ops.select(keep, ops.log(norm) + trans_top + top[:, t], ops.zeros_like(norm))
+        final = (alpha * ops.exp(self.end.reshape(1, -1) - self.end.max())).sum(axis=1, keepdims=True)
+        return (log_scale + ops.log(final) + self.end.max()).squeeze(1)
+
+    def gold_score(self, emissions, tags, mask):
+        """Score of the given tag path over each sequence's valid positions."""
+        maskf = mask.astype(emissions.dtype)
+        emit = ops.gather_elements(emissions, 2, tags.expand_dims(2)).squeeze(2)
+        score = (emit * maskf).sum(axis=1)
+        flat = (tags[:, :-1] * self.num_tags + tags[:, 1:]).reshape(-1)
+        trans = ops.gather(self.transitions.reshape(-1), flat, 0).reshape(tags.shape[0], -1)
+        score = score + (trans * maskf[:, 1:]).sum(axis=1)
+        lengths = mask.astype(ms.int32).sum(axis=1)
+        last = ops.gather_elements(tags, 1, (lengths - 1).expand_dims(1)).squeeze(1)
+        return score + ops.gather(self.start, tags[:, 0], 0) + ops.gather(self.end, last, 0)
+
+    def construct(self, emissions, tags, mask):
+        return (self.log_partition(emissions, mask) - self.gold_score(emissions, tags, mask)).mean()
+
+    def decode(self, emissions, mask):
+        score = self.start.reshape(1, -1) + emissions[:, 0]
+        trans = self.transitions.expand_dims(0)
+        steps = emissions.shape[1]
+        identity = ops.arange(self.num_tags, dtype=ms.int32).reshape(1, -1).broadcast_to(score.shape)
+        pointers = []
+        for t in range(1, steps):
+            cand = score.expand_dims(2) + trans
+            best = cand.max(axis=1) + emissions[:, t]
+            arg = cand.argmax(axis=1).astype(ms.int32)
+            keep = mask[:, t:t + 1].broadcast_to(score.shape)
+            score = ops.select(keep, best, score)
+            pointers.append(ops.select(keep, arg, identity))
+        tag = (score + self.end.reshape(1, -1)).argmax(axis=1).astype(ms.int32)
+        path = [tag]
+        for t in range(steps - 1, 0, -1):
+            tag = ops.gather_elements(pointers[t - 1], 1, tag.expand_dims(1)).squeeze(1)
+            path.append(tag)
+        return ops.stack(path[::-1], axis=1)

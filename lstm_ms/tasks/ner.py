@@ -1,0 +1,272 @@
+"""Chinese NER on ResumeNER (char-level BMES): BiLSTM or BiLSTM-CRF, with optional soft-word tags."""
+from pathlib import Path
+
+import numpy as np
+
+from ..core import ner_metrics
+from ..core.atomic import save_npy, write_json
+from ..core.embeddings import embedding_matrix, load_vectors
+from ..core.errors import UserError
+from ..core.fingerprint import config_fingerprint, files_fingerprint
+from ..core.meta import read_meta
+from ..core.tags import entities
+from ..core.vocab import Vocab
+from ..data import bmes, mindrecord
+from . import register
+from .sentiment import equal_steps
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "dev", "test")
+SCHEMA = {"ids": {"type": "int32", "shape": [-1]}, "seg": {"type": "int32", "shape": [-1]},
+          "tags": {"type": "int32", "shape": [-1]}, "length": {"type": "int32"}}
+COLUMNS = ("ids", "seg", "length", "tags")
+SHAPING_KEYS = ("max_len", "min_freq", "use_seg", "pretrained_path", "embed_size", "strict")
+NETWORK_KEYS = ("embed_size", "num_hiddens", "num_layers", "seg_size", "dropout", "crf")
+PAD_TAG = "<pad>"
+
+
+def seg_tags(chars):
+    """Soft-word feature: jieba's word boundaries as one tag per char (1 B, 2 M, 3 E, 4 S)."""
+    import jieba
+
+    out = []
+    for word in jieba.lcut("".join(chars), HMM=True):
+        n = len(word)
+        out.extend([4] if n == 1 else [1] + [2] * (n - 2) + [3])
+    if len(out) != len(chars):  # multi-char tokens in the input: fall back to no information
+        return [0] * len(chars)
+    return out
+
+
+@register
+class NERTask:
+    name = "ner"
+    ckpt_prefix = "ner"
+    metric_name = "entity_f1"
+    path_keys = ("data_path", "pretrained_path", "preprocess_path", "ckpt_path", "pre_trained")
+    raw_keys = ("data_path", "pretrained_path")
+    assets = ("vocab.txt", "tags.txt")
+    input_names = ("ids", "seg", "lengths")
+
+    # ---------------------------------------------------------------- data
+    def _files(self, cfg):
+        root = Path(cfg["data_path"])
+        if not root.is_dir():
+            raise UserError(root, "dataset folder not found (expected {train,dev,test}.char.bmes)")
+        return {s: root / f"{s}.char.bmes" for s in SPLITS}
+
+    def _fingerprint(self, cfg):
+        files = list(self._files(cfg).values())
+        if cfg["pretrained_path"]:
+            files.append(Path(cfg["pretrained_path"]))
+        for f in files:
+            if not f.is_file():
+                raise UserError(f, "file not found")
+        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
+        return {"raw": files_fingerprint(files), "config": conf, "config_keys": picked}
+
+    def ensure_prepared(self, cfg, log=print):
+        out = Path(cfg["preprocess_path"])
+        if cfg["preprocess"]:
+            fp = self._fingerprint(cfg)
+            if (out / "meta.json").is_file():
+                meta = read_meta(out / "meta.json")
+                if meta.get("fingerprint") == fp and meta.get("format_version") == FORMAT_VERSION:
+                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
+                    return meta
+            return self.prepare(cfg, fp, log)
+        meta = read_meta(out / "meta.json")
+        if meta.get("task") != self.name or meta.get("format_version") != FORMAT_VERSION:
+            raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
+        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
+        if conf != meta["fingerprint"]["config"]:
+            diff = [f"{k}={meta['fingerprint']['config_keys'].get(k)!r} (config: {v!r})"
+                    for k, v in picked.items() if meta["fingerprint"]["config_keys"].get(k) != v]
+            raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
+        return meta
+
+    def prepare(self, cfg, fingerprint, log=print):
+        out = Path(cfg["preprocess_path"])
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "meta.json").unlink(missing_ok=True)
+        data, reports = {}, {}
+        for split, path in self._files(cfg).items():
+            data[split], reports[split] = bmes.read_bmes(path, strict=cfg["strict"])
+            r = reports[split]
+            log(f"{path}: {r['sentences']} sentences, {r['chars']} chars, scheme {r['scheme']}"
+                + (f", {r['repaired']} broken tag sequences repaired (first: {r['problems'][0]})" if r["repaired"] else ""))
+        vocab = Vocab.build((c for c, _ in data["train"]), min_freq=cfg["min_freq"])
+        tag_names = sorted({t for _, tags in data["train"] for t in tags})
+        unknown = sorted({t for s in ("dev", "test") for _, tags in data[s] for t in tags} - set(tag_names))
+        if unknown:
+            raise UserError(self._files(cfg)["dev"], f"tags not seen in train: {', '.join(unknown)}")
+        tag_vocab = Vocab(tag_names, specials=(PAD_TAG,))
+        embedding_file = None
+        if cfg["pretrained_path"]:
+            words, vectors = load_vectors(cfg["pretrained_path"], cfg["embed_size"], cache_dir=out / "cache", log=log)
+            matrix, covered = embedding_matrix(vocab, words, vectors, seed=cfg["seed"], pad_id=vocab.pad_id)
+            save_npy(out / "embedding.npy", matrix)
+            embedding_file = "embedding.npy"
+            log(f"pretrained char vectors for {covered[2:].mean():.1%} of {len(vocab)} vocabulary entries")
+        max_len = cfg["max_len"]
+        splits = {}
+        for split in SPLITS:
+            name = f"ner_{split}.mindrecord"
+
+            def rows(sents=data[split]):
+                for chars, tags in sents:
+                    chars, tags = chars[:max_len], tags[:max_len]
+                    seg = seg_tags(chars) if cfg["use_seg"] else [0] * len(chars)
+                    yield {"ids": vocab.encode(chars), "seg": np.array(seg, np.int32),
+                           "tags": tag_vocab.encode(tags), "length": np.int32(len(chars))}
+
+            mindrecord.write(out / name, SCHEMA, rows(), description=f"ner {split}")
+            lengths = [len(c) for c, _ in data[split]]
+            splits[split] = {"file": name, "n": len(lengths), "length_mean": float(np.mean(lengths)),
+                             "length_max": int(max(lengths)), "truncated": int(sum(l > max_len for l in lengths))}
+        vocab.save(out / "vocab.txt")
+        tag_vocab.save(out / "tags.txt")
+        meta = {"format_version": FORMAT_VERSION, "task": self.name, "vocab_size": len(vocab),
+                "num_tags": len(tag_vocab), "tags": tag_vocab.itos, "max_len": max_len, "pad_id": vocab.pad_id,
+                "use_seg": cfg["use_seg"], "embedding": embedding_file, "splits": splits, "reports": reports,
+                "fingerprint": fingerprint}
+        write_json(out / "meta.json", meta)
+        return meta
+
+    def has_split(self, split, cfg, meta):
+        return split in meta["splits"]
+
+    def dataset(self, split, cfg, meta, training, shard=None):
+        if split not in meta["splits"]:
+            raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
+        path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
+        num_shards, shard_id = shard if shard else (None, None)
+        ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
+        pads = sorted({min(int(p), meta["max_len"]) for p in cfg["bucket_lengths"]} | {meta["max_len"]})
+        # The CRF's time loop is unrolled over the padded length, so every batch is padded to its
+        # bucket's length: one compiled graph per bucket (evaluation also fills up the batch rows).
+        pad = {c: ([None], 0) for c in ("ids", "seg", "tags")}
+        ds = ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
+                                       pad_info=pad, pad_to_bucket_boundary=True, drop_remainder=training)
+        if shard:
+            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
+        return ds
+
+    # ---------------------------------------------------------------- model
+    def network_config(self, cfg):
+        return {k: cfg[k] for k in NETWORK_KEYS}
+
+    def network(self, cfg, meta, pretrained=True):
+        from ..nn.ner import NERNet
+
+        embedding = None
+        if pretrained and meta.get("embedding"):
+            embedding = np.load(Path(cfg["preprocess_path"]) / meta["embedding"])
+        return NERNet(meta["vocab_size"], cfg["embed_size"], cfg["num_hiddens"], meta["num_tags"],
+                      num_layers=cfg["num_layers"], seg_size=cfg["seg_size"] if meta.get("use_seg", True) else 0,
+                      dropout=cfg["dropout"], crf=cfg["crf"], embedding=embedding)
+
+    def inference_network(self, net):
+        from ..nn.ner import NERDecoder
+
+        return NERDecoder(net)
+
+    def input_specs(self):
+        import mindspore as ms
+
+        return [ms.Tensor(shape=[None, None], dtype=ms.int32), ms.Tensor(shape=[None, None], dtype=ms.int32),
+                ms.Tensor(shape=[None], dtype=ms.int32), ms.Tensor(shape=[None, None], dtype=ms.int32)]
+
+    def loss(self, cfg, net):
+        from ..nn.ner import NERLoss
+
+        return NERLoss(net)
+
+    def _tag_names(self, meta):
+        return meta["tags"]
+
+    def _decode_rows(self, tag_ids, lengths, meta):
+        names = self._tag_names(meta)
+        return [["O" if i == 0 else names[i] for i in row[:n]] for row, n in zip(tag_ids, lengths)]
+
+    def evaluate(self, net, ds, cfg, meta):
+        decoder = self.inference_network(net)
+        decoder.set_train(False)
+        import mindspore as ms
+
+        gold, pred = [], []
+        for ids, seg, length, tags in ds.create_tuple_iterator(num_epochs=1, output_numpy=True):
+            rows = len(length)
+            fill = cfg["batch_size"] - rows  # a full batch keeps the number of compiled shapes small
+            ids, seg = (np.pad(a, ((0, fill), (0, 0))) for a in (ids, seg))
+            out = decoder(ms.Tensor(ids), ms.Tensor(seg), ms.Tensor(np.pad(length, (0, fill), constant_values=1)))
+            pred += self._decode_rows(out.asnumpy()[:rows], length, meta)
+            gold += self._decode_rows(tags, length, meta)
+        return self.scores(gold, pred)
+
+    def scores(self, gold, pred):
+        ent = ner_metrics.entity_scores(gold, pred)
+        tok = ner_metrics.token_scores(gold, pred)
+        return {"entity_f1": ent["micro"]["f1"], "entity": ent, "token": tok, "n": len(gold)}
+
+    def report(self, result):
+        return (f"entity-level (exact span and type) micro F1 {result['entity_f1']:.4f} on {result['n']} sentences\n"
+                f"{ner_metrics.format_entity_table(result['entity'])}\n"
+                f"token-level weighted F1 (O included, as the reference reports) {result['token']['f1']:.4f}, "
+                f"precision {result['token']['precision']:.4f}, recall {result['token']['recall']:.4f}")
+
+    def make_sample(self, out_dir, seed=0, size=1.0):
+        from ..data import synthetic
+
+        root = synthetic.write_bmes_corpus(Path(out_dir) / "ResumeNER", n_train=int(600 * size),
+                                           n_dev=int(100 * size), n_test=int(150 * size), seed=seed)
+        return {"data_path": str(root)}
+
+    # ---------------------------------------------------------------- export and deployment
+    def export_inputs(self, cfg, meta, batch_size):
+        import mindspore as ms
+
+        zeros = np.zeros((batch_size, meta["max_len"]), np.int32)
+        return [ms.Tensor(zeros), ms.Tensor(zeros), ms.Tensor(np.full((batch_size,), meta["max_len"], np.int32))]
+
+    def pad_example(self, meta):
+        zeros = np.zeros(meta["max_len"], np.int32)
+        return zeros, zeros, np.int32(1)
+
+    def _example(self, chars, vocab, meta):
+        chars = chars[: meta["max_len"]]
+        ids = np.zeros(meta["max_len"], np.int32)
+        seg = np.zeros(meta["max_len"], np.int32)
+        ids[: len(chars)] = vocab.encode(chars)
+        if meta.get("use_seg"):
+            seg[: len(chars)] = seg_tags(chars)
+        return ids, seg, np.int32(max(1, len(chars)))
+
+    def encode_texts(self, texts, meta, asset_paths):
+        vocab = Vocab.load(asset_paths["vocab.txt"])
+        return [self._example(list(t.strip()), vocab, meta) for t in texts]
+
+    def raw_examples(self, dataset_path, meta, asset_paths, split="test"):
+        vocab = Vocab.load(asset_paths["vocab.txt"])
+        tag_vocab = Vocab.load(asset_paths["tags.txt"], specials=(PAD_TAG,))
+        sents, _ = bmes.read_bmes(Path(dataset_path) / f"{split}.char.bmes")
+        out = []
+        for chars, tags in sents:
+            label = np.full(meta["max_len"], -1, np.int32)
+            tags = tags[: meta["max_len"]]
+            label[: len(tags)] = tag_vocab.encode(tags)
+            out.append((self._example(chars, vocab, meta), label))
+        return out
+
+    def metrics_from_outputs(self, outputs, labels, meta):
+        """``outputs``: decoded tag-id rows; ``labels``: tag-id rows, -1 past each sentence."""
+        lengths = [int((row >= 0).sum()) for row in labels]
+        return self.scores(self._decode_rows(labels, lengths, meta), self._decode_rows(outputs, lengths, meta))
+
+    def describe(self, output_row, text, meta):
+        names = self._tag_names(meta)
+        chars = list(text.strip())[: meta["max_len"]]
+        tags = ["O" if i == 0 else names[i] for i in np.asarray(output_row)[: len(chars)]]
+        found = [{"type": k, "start": s, "end": e + 1, "text": "".join(chars[s:e + 1])} for k, s, e in entities(tags)]
+        summary = "  ".join(f"{f['text']}/{f['type']}[{f['start']}:{f['end']}]" for f in found) or "(no entities)"
+        return {"entities": found, "tags": tags, "summary": f"{summary}\t{text.strip()}"}
