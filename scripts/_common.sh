@@ -23,25 +23,38 @@ usage_if() {  # usage_if CONDITION-RESULT "usage text"
     if [ "$1" != 0 ]; then echo "usage: $2" >&2; exit 2; fi
 }
 
-# train_main TARGET ARGS...: [DEVICE_ID] ACLIMDB_PATH GLOVE_PATH [--key value ...]
-# (DEVICE_ID for GPU and Ascend only). Preprocessing runs first and is skipped when up to date.
+# raw_flags ARGS...: the --model of ARGS (default sentiment) -> its dataset flags, one per line
+# (sentiment: --aclimdb_path --glove_path; ner: --data_path --pretrained_path). The scripts' positional
+# dataset arguments fill them in order.
+raw_flags() {
+    local model=sentiment prev=""
+    for a in "$@"; do [ "$prev" = --model ] && model="$a"; prev="$a"; done
+    "$PYTHON" -c 'import sys; from lstm_ms.tasks import get_task; print("\n".join("--" + k for k in get_task(sys.argv[1]).raw_keys))' "$model" \
+        || { echo "error: --model: unknown model '$model'" >&2; return 2; }
+}
+
+# train_main TARGET ARGS...: [DEVICE_ID] DATASET_PATH... [--key value ...] (DEVICE_ID for GPU and Ascend
+# only). Preprocessing runs first and is skipped when up to date.
 train_main() {
     local target="$1"; shift
     local lower; lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
-    local device=()
+    local device=() positional=()
     if [ "$target" != CPU ]; then
         [ $# -ge 1 ] && [[ "$1" =~ ^[0-9]+$ ]] || { echo "usage: bash scripts/run_train_$lower.sh DEVICE_ID ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2; return 2; }
         export DEVICE_ID="$1"; device=(--device_id "$1"); shift
     fi
-    if [ $# -lt 2 ] || [[ "$1" == --* ]] || [[ "$2" == --* ]]; then
-        echo "usage: bash scripts/run_train_$lower.sh ${device:+DEVICE_ID }ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2; return 2
+    while [ $# -gt 0 ] && [[ "$1" != --* ]]; do positional+=("$1"); shift; done
+    local flags; flags=$(raw_flags "$@") || return 2
+    local data=() i=0
+    for f in $flags; do [ $i -lt ${#positional[@]} ] && data+=("$f" "${positional[$i]}"); i=$((i + 1)); done
+    if [ ${#positional[@]} -lt 1 ] || [ ${#positional[@]} -gt $i ]; then
+        echo "usage: bash scripts/run_train_$lower.sh ${device:+DEVICE_ID }$(echo $flags | tr a-z- A-Z_ | sed 's/__//g') [--key value ...]" >&2; return 2
     fi
-    local aclimdb="$1" glove="$2"; shift 2
     run_logged "${LOG_DIR:-.}/train_$lower.log" "$PYTHON" "$REPO/train.py" --device_target "$target" "${device[@]}" \
-        --preprocess true --aclimdb_path "$aclimdb" --glove_path "$glove" "$@"
+        --preprocess true "${data[@]}" "$@"
 }
 
-# eval_main TARGET ARGS...: [DEVICE_ID] ACLIMDB_PATH GLOVE_PATH CKPT_FILE [--key value ...]
+# eval_main TARGET ARGS...: [DEVICE_ID] DATASET_PATH... CKPT_FILE [--key value ...]
 #                        or [DEVICE_ID] PREPROCESS_PATH CKPT_FILE [--key value ...] (already preprocessed)
 eval_main() {
     local target="$1"; shift
@@ -51,14 +64,19 @@ eval_main() {
     if [ "${#positional[@]}" -ge 1 ] && [[ "${positional[0]}" =~ ^[0-9]+$ ]] && [ ! -e "${positional[0]}" ]; then
         export DEVICE_ID="${positional[0]}"; device=(--device_id "${positional[0]}"); positional=("${positional[@]:1}")
     fi
-    local data=()
-    case "${#positional[@]}" in
-        3) data=(--preprocess true --aclimdb_path "${positional[0]}" --glove_path "${positional[1]}") ;;
-        2) data=(--preprocess false --preprocess_path "${positional[0]}") ;;
-        *) echo "usage: bash scripts/run_eval_$lower.sh [DEVICE_ID] ACLIMDB_PATH GLOVE_PATH CKPT_FILE [--key value ...]" >&2
-           echo "   or: bash scripts/run_eval_$lower.sh [DEVICE_ID] PREPROCESS_PATH CKPT_FILE [--key value ...]" >&2; return 2 ;;
-    esac
-    local ckpt="${positional[${#positional[@]}-1]}"
+    local n=${#positional[@]}
+    if [ "$n" -lt 2 ]; then
+        echo "usage: bash scripts/run_eval_$lower.sh [DEVICE_ID] DATASET_PATH... CKPT_FILE [--key value ...]" >&2
+        echo "   or: bash scripts/run_eval_$lower.sh [DEVICE_ID] PREPROCESS_PATH CKPT_FILE [--key value ...]" >&2; return 2
+    fi
+    local ckpt="${positional[$((n - 1))]}" data=()
+    if [ "$n" -eq 2 ] && [ -f "${positional[0]}/meta.json" ]; then
+        data=(--preprocess false --preprocess_path "${positional[0]}")
+    else
+        local flags i=0; flags=$(raw_flags "$@") || return 2
+        for f in $flags; do [ $i -lt $((n - 1)) ] && data+=("$f" "${positional[$i]}"); i=$((i + 1)); done
+        data=(--preprocess true "${data[@]}")
+    fi
     run_logged "${LOG_DIR:-.}/eval_$lower.log" "$PYTHON" "$REPO/eval.py" --device_target "$target" "${device[@]}" \
         "${data[@]}" --ckpt_file "$ckpt" "$@"
 }

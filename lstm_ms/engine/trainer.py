@@ -113,6 +113,8 @@ class Trainer:
         self.log(f"training {task.name}: {steps_per_epoch} steps/epoch, {cfg['num_epochs']} epochs, "
                  f"batch {cfg['batch_size']} x {self.group_size} device(s), {n_params:,} trainable parameters")
 
+        if start_epoch == 0 and self.rank == 0:  # a fresh run: curves of an earlier run in this folder go
+            (self.ckpt_dir / "metrics.jsonl").unlink(missing_ok=True)
         best, best_epoch = -math.inf, None
         saved = []
         iterator = train_ds.create_tuple_iterator(num_epochs=cfg["num_epochs"] - start_epoch)

@@ -40,11 +40,12 @@ def sentiment_param_map(num_layers, bidirectional):
     return mapping
 
 
-def copy_to_torch(ms_net, torch_net, mapping):
-    """Copy every mapped MindSpore parameter into the torch module (shapes must agree)."""
+def copy_to_torch(ms_net, torch_net, mapping, skip=()):
+    """Copy every mapped MindSpore parameter into the torch module (shapes must agree); ``skip`` names
+    parameters the torch module does not have (e.g. a CRF checked separately)."""
     state = torch_net.state_dict()
     params = {p.name: p for p in ms_net.get_parameters()}
-    missing = set(params) - set(mapping)
+    missing = set(params) - set(mapping) - set(skip)
     if missing:
         raise KeyError(f"unmapped MindSpore parameters: {sorted(missing)}")
     for ms_name, torch_name in mapping.items():
@@ -54,3 +55,31 @@ def copy_to_torch(ms_net, torch_net, mapping):
         state[torch_name] = value
     torch_net.load_state_dict(state)
     return torch_net
+
+
+class TorchNEREncoder(nn.Module):
+    """char (+ soft-word) embedding -> BiLSTM over packed sequences -> Linear: the emissions of NERNet."""
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, num_tags, num_layers=1, seg_size=0, seg_tags=5):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.seg_embedding = nn.Embedding(seg_tags, seg_size) if seg_size else None
+        self.lstm = nn.LSTM(embed_size + seg_size, num_hiddens, num_layers, batch_first=True, bidirectional=True)
+        self.proj = nn.Linear(2 * num_hiddens, num_tags)
+
+    def forward(self, ids, seg, lengths):
+        x = self.embedding(ids)
+        if self.seg_embedding is not None:
+            x = torch.cat([x, self.seg_embedding(seg)], dim=-1)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        return self.proj(out)
+
+
+def ner_param_map(num_layers, seg, crf):
+    mapping = {"embedding.embedding_table": "embedding.weight", "proj.weight": "proj.weight", "proj.bias": "proj.bias"}
+    if seg:
+        mapping["seg_embedding.embedding_table"] = "seg_embedding.weight"
+    mapping.update(rnn_param_map("encoder", "lstm", num_layers, True))
+    return mapping, (["crf.transitions", "crf.start", "crf.end"] if crf else [])
