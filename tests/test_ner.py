@@ -1,0 +1,90 @@
+"""NER end to end on generated ResumeNER-format data: train, eval, export, 310 CPU leg, predict."""
+import json
+
+import numpy as np
+import pytest
+
+from lstm_ms.data import synthetic
+from tests.cli.test_bad_input import assert_one_line_error
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+FLAGS = ["--model", "ner", "--num_epochs", "6", "--learning_rate", "0.01", "--progress", "false",
+         "--embed_size", "32", "--num_hiddens", "32", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def ner_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("ner")
+    synthetic.write_bmes_corpus(work / "ResumeNER", n_train=500, n_dev=80, n_test=120, seed=5)
+    proc = run_cli("scripts/run_train_cpu.sh", work / "ResumeNER", *FLAGS, cwd=work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work
+
+
+def test_seeded_run_reaches_entity_f1_090(ner_run):
+    proc = run_cli("scripts/run_eval_cpu.sh", ner_run / "ResumeNER", ner_run / "ckpt_ner" / "ner-best.ckpt",
+                   "--model", "ner", cwd=ner_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "entity-level" in proc.stdout and "token-level weighted F1" in proc.stdout
+    result = json.loads((ner_run / "ckpt_ner" / "ner-best.ckpt.eval.json").read_text())
+    assert result["n"] == 120
+    assert result["entity_f1"] >= 0.9, result["entity"]["micro"]
+    assert set(result["entity"]["per_type"]) >= {"NAME", "ORG", "TITLE"}
+
+
+def test_deployment_chain_and_predict(ner_run):
+    proc = run_cli("export.py", "--model", "ner", "--ckpt_file", ner_run / "ckpt_ner" / "ner-best.ckpt",
+                   "--file_name", ner_run / "ner", "--batch_size", "8", cwd=ner_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    infer = ner_run / "infer"
+    infer.mkdir()
+    proc = run_cli("scripts/run_infer_310.sh", ner_run / "ner.mindir", ner_run / "ResumeNER", "y", "CPU", cwd=infer)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    deployed = json.loads((infer / "acc.json").read_text())
+    evaluated = json.loads((ner_run / "ckpt_ner" / "ner-best.ckpt.eval.json").read_text())
+    assert deployed["n"] == 120
+    assert deployed["entity_f1"] == pytest.approx(evaluated["entity_f1"])
+    proc = run_cli("predict.py", "--model", "ner", "--mindir_file", ner_run / "ner.mindir", "--json",
+                   "高勇，男，中国国籍，无境外居留权。", cwd=ner_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(proc.stdout.strip().splitlines()[-1])["entities"]
+    assert {"type": "NAME", "start": 0, "end": 2, "text": "高勇"} in found
+    assert {"type": "CONT", "start": 5, "end": 9, "text": "中国国籍"} in found
+
+
+def test_pretrained_char_vectors_are_read_through_gensim(tmp_path):
+    synthetic.write_bmes_corpus(tmp_path / "ResumeNER", n_train=40, n_dev=10, n_test=10, seed=2)
+    chars = sorted({l.split()[0] for l in (tmp_path / "ResumeNER" / "train.char.bmes").read_text().splitlines() if l})
+    rng = np.random.default_rng(0)
+    vectors = {c: rng.normal(size=8).round(4) for c in chars[:-3]}  # a few chars stay uncovered
+    (tmp_path / "chars.vec").write_text(f"{len(vectors)} 8\n" + "".join(
+        c + " " + " ".join(map(str, v)) + "\n" for c, v in vectors.items()), encoding="utf-8")
+    proc = run_cli("train.py", "--model", "ner", "--preprocess", "true", "--preprocess_only", "--data_path",
+                   tmp_path / "ResumeNER", "--pretrained_path", tmp_path / "chars.vec", "--embed_size", "8",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "pretrained char vectors for" in proc.stdout
+    vocab = (tmp_path / "preprocess_ner" / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    matrix = np.load(tmp_path / "preprocess_ner" / "embedding.npy")
+    c = next(c for c in vocab[2:] if c in vectors)
+    np.testing.assert_allclose(matrix[vocab.index(c)], vectors[c], atol=1e-6)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("高 B-NAME\n勇 E-NAME 多余\n", ":2: expected 'char TAG'"),
+    ("高 B-NAME\n勇 Q-NAME\n", ":2: unknown tag 'Q-NAME'"),
+    ("", ": empty file"),
+    (None, ":1: not UTF-8 text"),
+])
+def test_bad_bmes_input(tmp_path, content, fragment):
+    synthetic.write_bmes_corpus(tmp_path / "ResumeNER", n_train=20, n_dev=5, n_test=5)
+    bad = tmp_path / "ResumeNER" / "dev.char.bmes"
+    if content is None:
+        bad.write_bytes("高 B-NAME\n".encode("gbk"))
+    else:
+        bad.write_text(content, encoding="utf-8")
+    proc = run_cli("train.py", "--model", "ner", "--preprocess", "true", "--data_path", tmp_path / "ResumeNER",
+                   "--num_epochs", "1", cwd=tmp_path)
+    assert_one_line_error(proc, str(bad) + fragment)
+    assert not (tmp_path / "preprocess_ner" / "meta.json").exists()
