@@ -10,7 +10,7 @@ from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 FLAGS = ["--model", "ner", "--num_epochs", "6", "--learning_rate", "0.01", "--progress", "false",
-         "--embed_size", "32", "--num_hiddens", "32", "--seed", "1"]
+         "--embed_size", "32", "--num_hiddens", "32", "--seed", "1", "--max_len", "64"]
 
 
 @pytest.fixture(scope="module")

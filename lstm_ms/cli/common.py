@@ -12,6 +12,22 @@ def require(cfg, key):
     return cfg[key]
 
 
+def exported_model(cfg, task):
+    """(MINDIR path, its sidecar) for ``--mindir_file`` (default ``<file_name>.mindir``), checked
+    to be an export of ``task``."""
+    from ..core import deploy
+
+    mindir = cfg["mindir_file"] or f"{cfg['file_name']}.mindir"
+    side = deploy.read_sidecar(mindir)
+    if side["task"] != task.name:
+        raise UserError(deploy.sidecar_path(mindir), f"exported from model {side['task']!r}, not {task.name!r}")
+    return mindir, side
+
+
+MINDIR_FLAG = ("--mindir_file", {"default": "", "help": "the exported model (default: <file_name>.mindir); its "
+                                                       "sidecar .json gives batch size, shapes and assets"})
+
+
 def sidecar_meta(ckpt_file):
     """The meta.json that training writes beside its checkpoints (data meta + network shape), or None."""
     side = Path(ckpt_file).parent / "meta.json"

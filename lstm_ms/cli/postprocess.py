@@ -8,8 +8,9 @@ from . import log, run
 from ..core import config, deploy
 from ..core.atomic import write_json, write_text
 from ..core.errors import UserError
+from .common import MINDIR_FLAG, exported_model
 
-EXTRA = [("--mindir_file", {"default": "", "help": "the exported model (default: <file_name>.mindir), for its sidecar"}),
+EXTRA = [MINDIR_FLAG,
          ("--result_path", {"default": "./result_Files", "help": "the inference results"}),
          ("--label_path", {"default": "./preprocess_Result/label_ids.npy", "help": "labels from preprocess.py"}),
          ("--metrics_file", {"default": "./acc.json", "help": "metrics as JSON; acc.log goes beside it"})]
@@ -20,8 +21,7 @@ def main(argv):
     from ..tasks import get_task
 
     task = get_task(cfg["model"])
-    mindir = cfg["mindir_file"] or f"{cfg['file_name']}.mindir"
-    side = deploy.read_sidecar(mindir)
+    mindir, side = exported_model(cfg, task)
     label_path = Path(cfg["label_path"])
     if not label_path.is_file():
         raise UserError(label_path, "labels not found (run preprocess.py first)")

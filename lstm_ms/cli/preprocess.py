@@ -5,10 +5,9 @@ from pathlib import Path
 from . import log, run
 from ..core import config, deploy
 from ..core.errors import UserError
-from .common import require
+from .common import MINDIR_FLAG, exported_model, require
 
-EXTRA = [("--mindir_file", {"default": "", "help": "the exported model (default: <file_name>.mindir); its "
-                                                  "sidecar .json gives batch size, shapes and vocabulary"}),
+EXTRA = [MINDIR_FLAG,
          ("--dataset_path", {"default": "", "help": "the raw dataset (e.g. the aclImdb folder)"}),
          ("--result_path", {"default": "./preprocess_Result", "help": "where the bins go"}),
          ("--split", {"default": "test", "help": "which split of the raw dataset"})]
@@ -19,10 +18,7 @@ def main(argv):
     from ..tasks import get_task
 
     task = get_task(cfg["model"])
-    mindir = cfg["mindir_file"] or f"{cfg['file_name']}.mindir"
-    side = deploy.read_sidecar(mindir)
-    if side["task"] != task.name:
-        raise UserError(deploy.sidecar_path(mindir), f"exported from model {side['task']!r}, not {task.name!r}")
+    _, side = exported_model(cfg, task)
     dataset = require(cfg, "dataset_path")
     examples = task.raw_examples(dataset, side["meta"], side["asset_paths"], cfg["split"])
     if not examples:

@@ -25,7 +25,7 @@ def review_files(root, split):
     for label, name in enumerate(LABELS):
         folder = root / split / name
         if not folder.is_dir():
-            raise UserError(folder, f"missing folder: expected aclImdb/{{train,test}}/{{pos,neg}}/<id>_<rating>.txt")
+            raise UserError(folder, "missing folder: expected aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt")
         files = []
         for f in folder.iterdir():
             m = _NAME.match(f.name)

@@ -7,13 +7,11 @@ from ..core import ner_metrics
 from ..core.atomic import save_npy, write_json
 from ..core.embeddings import embedding_matrix, load_vectors
 from ..core.errors import UserError
-from ..core.fingerprint import config_fingerprint, files_fingerprint
-from ..core.meta import read_meta
 from ..core.tags import entities
 from ..core.vocab import Vocab
 from ..data import bmes, mindrecord
 from . import register
-from .sentiment import equal_steps
+from .base import PreparedTask
 
 FORMAT_VERSION = 1
 SPLITS = ("train", "dev", "test")
@@ -39,8 +37,10 @@ def seg_tags(chars):
 
 
 @register
-class NERTask:
+class NERTask(PreparedTask):
     name = "ner"
+    format_version = FORMAT_VERSION
+    shaping_keys = SHAPING_KEYS
     ckpt_prefix = "ner"
     metric_name = "entity_f1"
     path_keys = ("data_path", "pretrained_path", "preprocess_path", "ckpt_path", "pre_trained")
@@ -55,40 +55,16 @@ class NERTask:
             raise UserError(root, "dataset folder not found (expected {train,dev,test}.char.bmes)")
         return {s: root / f"{s}.char.bmes" for s in SPLITS}
 
-    def _fingerprint(self, cfg):
-        files = list(self._files(cfg).values())
-        if cfg["pretrained_path"]:
-            files.append(Path(cfg["pretrained_path"]))
+    def raw_files(self, cfg):
+        files = list(self._files(cfg).values()) + ([Path(cfg["pretrained_path"])] if cfg["pretrained_path"] else [])
         for f in files:
             if not f.is_file():
                 raise UserError(f, "file not found")
-        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
-        return {"raw": files_fingerprint(files), "config": conf, "config_keys": picked}
-
-    def ensure_prepared(self, cfg, log=print):
-        out = Path(cfg["preprocess_path"])
-        if cfg["preprocess"]:
-            fp = self._fingerprint(cfg)
-            if (out / "meta.json").is_file():
-                meta = read_meta(out / "meta.json")
-                if meta.get("fingerprint") == fp and meta.get("format_version") == FORMAT_VERSION:
-                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
-                    return meta
-            return self.prepare(cfg, fp, log)
-        meta = read_meta(out / "meta.json")
-        if meta.get("task") != self.name or meta.get("format_version") != FORMAT_VERSION:
-            raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
-        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
-        if conf != meta["fingerprint"]["config"]:
-            diff = [f"{k}={meta['fingerprint']['config_keys'].get(k)!r} (config: {v!r})"
-                    for k, v in picked.items() if meta["fingerprint"]["config_keys"].get(k) != v]
-            raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
-        return meta
+        return files
 
     def prepare(self, cfg, fingerprint, log=print):
         out = Path(cfg["preprocess_path"])
         out.mkdir(parents=True, exist_ok=True)
-        (out / "meta.json").unlink(missing_ok=True)
         data, reports = {}, {}
         for split, path in self._files(cfg).items():
             data[split], reports[split] = bmes.read_bmes(path, strict=cfg["strict"])
@@ -133,24 +109,11 @@ class NERTask:
         write_json(out / "meta.json", meta)
         return meta
 
-    def has_split(self, split, cfg, meta):
-        return split in meta["splits"]
-
     def dataset(self, split, cfg, meta, training, shard=None):
-        if split not in meta["splits"]:
-            raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
-        path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
-        num_shards, shard_id = shard if shard else (None, None)
-        ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
-        pads = sorted({min(int(p), meta["max_len"]) for p in cfg["bucket_lengths"]} | {meta["max_len"]})
-        # The CRF's time loop is unrolled over the padded length, so every batch is padded to its
-        # bucket's length: one compiled graph per bucket (evaluation also fills up the batch rows).
-        pad = {c: ([None], 0) for c in ("ids", "seg", "tags")}
-        ds = ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
-                                       pad_info=pad, pad_to_bucket_boundary=True, drop_remainder=training)
-        if shard:
-            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
-        return ds
+        """Batches of (ids, seg, length, tags). The CRF's time loop is unrolled over the padded length,
+        so every batch is padded to its bucket's length: one compiled graph per bucket (evaluation
+        also fills up the batch rows)."""
+        return self.bucketed(split, cfg, meta, COLUMNS, ("ids", "seg", "tags"), training, shard, to_boundary=True)
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):

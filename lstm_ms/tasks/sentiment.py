@@ -7,12 +7,11 @@ from ..core import metrics
 from ..core.atomic import save_npy, write_json
 from ..core.embeddings import embedding_matrix, load_vectors, resolve_vector_file, sniff_header
 from ..core.errors import UserError
-from ..core.meta import read_meta
-from ..core.fingerprint import config_fingerprint, files_fingerprint
 from ..core.text import tokenize
 from ..core.vocab import Vocab
 from ..data import aclimdb, mindrecord
 from . import register
+from .base import PreparedTask
 
 FORMAT_VERSION = 1
 SCHEMA = {"ids": {"type": "int32", "shape": [-1]}, "length": {"type": "int32"}, "label": {"type": "int32"}}
@@ -31,19 +30,11 @@ def encode_tokens(tokens, vocab):
     return vocab.encode(tokens) if tokens else np.array([vocab.unk_id], np.int32)
 
 
-def equal_steps(rows, batch_size, buckets):
-    """Full batches that ``rows`` examples surely fill when spread over ``buckets`` buckets
-    (each bucket leaves fewer than ``batch_size`` behind)."""
-    steps = -(-(rows - buckets * (batch_size - 1)) // batch_size)
-    if steps < 1:
-        raise UserError("--batch_size", f"{rows} examples per device fill no guaranteed batch of {batch_size} "
-                                        f"over {buckets} buckets; use fewer devices or a smaller batch")
-    return steps
-
-
 @register
-class SentimentTask:
+class SentimentTask(PreparedTask):
     name = "sentiment"
+    format_version = FORMAT_VERSION
+    shaping_keys = SHAPING_KEYS
     path_keys = ("aclimdb_path", "glove_path", "preprocess_path", "ckpt_path", "pre_trained")
     raw_keys = ("aclimdb_path", "glove_path")  # the scripts' positional dataset arguments
     ckpt_prefix = "lstm"
@@ -51,43 +42,19 @@ class SentimentTask:
     labels = aclimdb.LABELS
 
     # ---------------------------------------------------------------- data
-    def _fingerprints(self, cfg, root):
-        files = [f for split in ("train", "test") for f, _ in aclimdb.review_files(root, split)]
+    def raw_files(self, cfg):
+        files = [f for split in ("train", "test") for f, _ in aclimdb.review_files(cfg["aclimdb_path"], split)]
         glove = resolve_vector_file(cfg["glove_path"], cfg["embed_size"])
         _, dim = sniff_header(glove)  # fail fast, before minutes of reading reviews
         if dim != cfg["embed_size"]:
             raise UserError(glove, f"vectors have dimension {dim}, config embed_size is {cfg['embed_size']}")
-        raw = files_fingerprint(files + [glove])
-        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
-        return {"raw": raw, "config": conf, "config_keys": picked}
-
-    def ensure_prepared(self, cfg, log=print):
-        """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta."""
-        out = Path(cfg["preprocess_path"])
-        if cfg["preprocess"]:
-            fp = self._fingerprints(cfg, cfg["aclimdb_path"])
-            if (out / "meta.json").is_file():
-                meta = read_meta(out / "meta.json")
-                if meta.get("fingerprint") == fp and meta.get("format_version") == FORMAT_VERSION:
-                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
-                    return meta
-            return self.prepare(cfg, fp, log)
-        meta = read_meta(out / "meta.json")
-        if meta.get("task") != self.name or meta.get("format_version") != FORMAT_VERSION:
-            raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
-        conf, picked = config_fingerprint(cfg, SHAPING_KEYS)
-        if conf != meta["fingerprint"]["config"]:
-            diff = [f"{k}={meta['fingerprint']['config_keys'].get(k)!r} (config: {v!r})"
-                    for k, v in picked.items() if meta["fingerprint"]["config_keys"].get(k) != v]
-            raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
-        return meta
+        return files + [glove]
 
     def prepare(self, cfg, fingerprint, log=print):
         from tqdm import tqdm
 
         out = Path(cfg["preprocess_path"])
         out.mkdir(parents=True, exist_ok=True)
-        (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
         max_len = cfg["max_len"]
         examples = {}
         for split in ("train", "test"):
@@ -141,35 +108,15 @@ class SentimentTask:
         write_json(out / "meta.json", meta)
         return meta
 
-    def has_split(self, split, cfg, meta):
-        return split in meta["splits"]
-
-    def bucket_lengths(self, cfg, meta):
-        max_len = meta["max_len"]
-        if not cfg["bucket"]:
-            return [max_len]
-        return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
-
     def dataset(self, split, cfg, meta, training, shard=None):
-        """Batches of (ids [B, L], length [B], label [B]), reviews of similar length batched together."""
-        if split not in meta["splits"]:
-            raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
-        path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
-        num_shards, shard_id = shard if shard else (None, None)
-        ds = mindrecord.open_dataset(path, COLUMNS, shuffle=training, num_shards=num_shards, shard_id=shard_id)
-        pads = self.bucket_lengths(cfg, meta)
-        # Training batches are padded to their bucket's length (one compiled graph per bucket, the
-        # fastest steps) unless dynamic_shape is on; evaluation pads only to the longest review of the
-        # batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
+        """Batches of (ids [B, L], length [B], label [B]), reviews of similar length batched together.
+
+        Training batches are padded to their bucket's length (one compiled graph per bucket, the
+        fastest steps) unless dynamic_shape is on; evaluation pads only to the longest review of the
+        batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
+        """
         to_boundary = not cfg["bucket"] or (training and not cfg.get("dynamic_shape", False))
-        ds = ds.bucket_batch_by_length(["ids"], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
-                                       pad_info={"ids": ([None], meta["pad_id"])},
-                                       pad_to_bucket_boundary=to_boundary, drop_remainder=training)
-        if shard:
-            # Data parallel needs the same number of steps on every device, but how many full batches a
-            # shard yields depends on its mix of lengths; every device takes the guaranteed minimum.
-            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
-        return ds
+        return self.bucketed(split, cfg, meta, COLUMNS, ("ids",), training, shard, to_boundary)
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):

@@ -1,0 +1,81 @@
+"""What every task shares: preprocessed data checked by fingerprint, bucketed MindRecord batches."""
+from pathlib import Path
+
+from ..core.errors import UserError
+from ..core.fingerprint import config_fingerprint, files_fingerprint
+from ..core.meta import read_meta
+from ..data import mindrecord
+
+
+def equal_steps(rows, batch_size, buckets):
+    """Full batches that ``rows`` examples surely fill when spread over ``buckets`` buckets
+    (each bucket leaves fewer than ``batch_size`` behind)."""
+    steps = -(-(rows - buckets * (batch_size - 1)) // batch_size)
+    if steps < 1:
+        raise UserError("--batch_size", f"{rows} examples per device fill no guaranteed batch of {batch_size} "
+                                        f"over {buckets} buckets; use fewer devices or a smaller batch")
+    return steps
+
+
+class PreparedTask:
+    """Subclasses set ``format_version`` and ``shaping_keys`` (the config keys that shape the
+    preprocessed data) and define ``raw_files(cfg)`` and ``prepare(cfg, fingerprint, log)``."""
+
+    format_version = 1
+    shaping_keys = ()
+
+    def fingerprint(self, cfg):
+        conf, picked = config_fingerprint(cfg, self.shaping_keys)
+        return {"raw": files_fingerprint(self.raw_files(cfg)), "config": conf, "config_keys": picked}
+
+    def ensure_prepared(self, cfg, log=print):
+        """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta."""
+        out = Path(cfg["preprocess_path"])
+        if cfg["preprocess"]:
+            fp = self.fingerprint(cfg)
+            if (out / "meta.json").is_file():
+                meta = read_meta(out / "meta.json")
+                if meta.get("fingerprint") == fp and meta.get("format_version") == self.format_version:
+                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
+                    return meta
+            (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
+            return self.prepare(cfg, fp, log)
+        meta = read_meta(out / "meta.json")
+        if meta.get("task") != self.name or meta.get("format_version") != self.format_version:
+            raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
+        conf, picked = config_fingerprint(cfg, self.shaping_keys)
+        if conf != meta["fingerprint"]["config"]:
+            before = meta["fingerprint"]["config_keys"]
+            diff = [f"{k}={before.get(k)!r} (config: {v!r})" for k, v in picked.items() if before.get(k) != v]
+            raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
+        return meta
+
+    def has_split(self, split, cfg, meta):
+        return split in meta["splits"]
+
+    def bucket_lengths(self, cfg, meta):
+        """Padded lengths of the buckets (max_len always last); just max_len with ``bucket: false``."""
+        max_len = meta["max_len"]
+        if not cfg["bucket"]:
+            return [max_len]
+        return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
+
+    def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary):
+        """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
+
+        ``to_boundary`` pads each batch to its bucket's length (one compiled graph per bucket), else to
+        its longest row. Training drops each bucket's last partial batch; with ``shard`` = (devices,
+        rank) every device reads its own shard and takes the same number of steps.
+        """
+        if split not in meta["splits"]:
+            raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
+        path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
+        num_shards, shard_id = shard if shard else (None, None)
+        ds = mindrecord.open_dataset(path, columns, shuffle=training, num_shards=num_shards, shard_id=shard_id)
+        pads = self.bucket_lengths(cfg, meta)
+        ds = ds.bucket_batch_by_length([columns[0]], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
+                                       pad_info={c: ([None], 0) for c in pad_columns},
+                                       pad_to_bucket_boundary=to_boundary, drop_remainder=training)
+        if shard:
+            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
+        return ds
