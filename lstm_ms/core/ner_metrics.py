@@ -30,13 +30,13 @@ def entity_scores(gold_seqs, pred_seqs):
 
 def token_scores(gold_seqs, pred_seqs):
     """scikit-learn precision/recall/F1 over tokens, weighted by support, ``O`` included."""
-    from sklearn.metrics import precision_recall_fscore_support
+    from sklearn.metrics import classification_report, precision_recall_fscore_support
 
     gold = [t for s in gold_seqs for t in s]
     pred = [t for s in pred_seqs for t in s]
     p, r, f, _ = precision_recall_fscore_support(gold, pred, average="weighted", zero_division=0)
     return {"precision": float(p), "recall": float(r), "f1": float(f), "accuracy": float(np.mean(np.array(gold) == np.array(pred))),
-            "tokens": len(gold)}
+            "tokens": len(gold), "table": classification_report(gold, pred, digits=4, zero_division=0)}
 
 
 def format_entity_table(scores):

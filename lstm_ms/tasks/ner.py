@@ -175,7 +175,9 @@ class NERTask(PreparedTask):
     def report(self, result):
         return (f"entity-level (exact span and type) micro F1 {result['entity_f1']:.4f} on {result['n']} sentences\n"
                 f"{ner_metrics.format_entity_table(result['entity'])}\n"
-                f"token-level weighted F1 (O included, as the reference reports) {result['token']['f1']:.4f}, "
+                f"token-level scores per tag (scikit-learn; the reference's number is the weighted avg):\n"
+                f"{result['token']['table']}\n"
+                f"token-level weighted F1 (O included) {result['token']['f1']:.4f}, "
                 f"precision {result['token']['precision']:.4f}, recall {result['token']['recall']:.4f}")
 
     def make_sample(self, out_dir, seed=0, size=1.0):
