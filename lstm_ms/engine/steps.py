@@ -1,4 +1,5 @@
 """Training-step cells: forward + backward + (all-reduce) + optional global-norm clipping + update."""
+import mindspore as ms
 from mindspore import nn, ops
 
 
@@ -31,7 +32,7 @@ class LossScaleTrainStep(nn.TrainOneStepWithLossScaleCell):
     def construct(self, *inputs):
         loss = self.network(*inputs)
         scale = self.scale_sense
-        status = ops.zeros((8,), ms_int32())
+        status = ops.zeros((8,), ms.int32)
         grads = self.grad(self.network, self.weights)(*inputs, ops.ones_like(loss) * scale.astype(loss.dtype))
         grads = self.hyper_map(ops.partial(_unscale, scale), grads)
         grads = self.grad_reducer(grads)
@@ -41,12 +42,6 @@ class LossScaleTrainStep(nn.TrainOneStepWithLossScaleCell):
         if not overflow:
             loss = ops.depend(loss, self.optimizer(grads))
         return loss, overflow, scale
-
-
-def ms_int32():
-    import mindspore as ms
-
-    return ms.int32
 
 
 _unscale = ops.MultitypeFuncGraph("unscale")

@@ -57,7 +57,10 @@ def build_train_step(net, loss_fn, optimizer, amp_level="O0", loss_scale=1024.0,
     if amp_level and amp_level != "O0":
         ms.amp.auto_mixed_precision(net, amp_level)
         scale = nn.DynamicLossScaleUpdateCell(loss_scale_value=float(loss_scale), scale_factor=2, scale_window=1000)
-        step = LossScaleTrainStep(with_loss, optimizer, scale, clip_norm)
+        if clip_norm:
+            step = LossScaleTrainStep(with_loss, optimizer, scale, clip_norm)
+        else:  # the stock cell where nothing of ours is needed
+            step = nn.TrainOneStepWithLossScaleCell(with_loss, optimizer, scale_sense=scale)
     else:
         step = TrainStep(with_loss, optimizer, clip_norm)
     step.set_train(True)
