@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core import lr_schedule
 from ..core.atomic import append_jsonl, write_json
+from ..core.errors import UserError
 from . import checkpoint
 
 
@@ -92,7 +93,8 @@ class Trainer:
         train_ds = task.dataset("train", cfg, self.meta, training=True, shard=shard)
         steps_per_epoch = train_ds.get_dataset_size()
         if steps_per_epoch == 0:
-            raise ValueError("the training split yields no full batch; lower --batch_size")
+            raise UserError(cfg["preprocess_path"], f"the training split fills no batch of {cfg['batch_size']} "
+                                                    "(per bucket); lower --batch_size")
         has_dev = task.has_split("dev", cfg, self.meta)
         dev_ds = task.dataset("dev", cfg, self.meta, training=False) if has_dev else None
 
