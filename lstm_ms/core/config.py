@@ -79,9 +79,9 @@ def parse_args(argv, prog, description, extra=None, default_model="sentiment"):
     pre.add_argument("--device_target", default="CPU", choices=DEVICE_TARGETS)
     pre.add_argument("--config_path", default=None)
     known, _ = pre.parse_known_args(argv)
-    from ..tasks import get_task  # late import: the registry names the valid models
-
-    get_task(known.model)
+    models = sorted(p.name for p in MODELS_DIR.iterdir() if p.is_dir())
+    if known.model not in models:
+        raise UserError("--model", f"unknown model {known.model!r} (known: {', '.join(models)})")
     path = Path(known.config_path) if known.config_path else config_file(known.model, known.device_target)
     defaults = load_yaml(path)
 
