@@ -1,5 +1,4 @@
 """Helpers shared by the commands: networks from a checkpoint and the meta.json beside it."""
-import json
 from pathlib import Path
 
 from ..core.errors import UserError
@@ -31,12 +30,7 @@ MINDIR_FLAG = ("--mindir_file", {"default": "", "help": "the exported model (def
 def sidecar_meta(ckpt_file):
     """The meta.json that training writes beside its checkpoints (data meta + network shape), or None."""
     side = Path(ckpt_file).parent / "meta.json"
-    if not side.is_file():
-        return None
-    try:
-        return json.loads(side.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(side, f"not valid JSON (line {exc.lineno})") from None
+    return read_meta(side) if side.is_file() else None
 
 
 def adopt_checkpoint_settings(cfg, meta):

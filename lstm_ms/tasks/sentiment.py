@@ -149,18 +149,13 @@ class SentimentTask(PreparedTask):
 
         return nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
 
-    def predict_batches(self, net, ds):
-        """Yields (logits, labels) numpy pairs over a dataset."""
-        net.set_train(False)
-        for ids, length, label in ds.create_tuple_iterator(num_epochs=1):
-            yield net(ids, length).asnumpy(), label.asnumpy()
-
     def evaluate(self, net, ds, cfg, meta):
-        preds, gold = [], []
-        for logits, labels in self.predict_batches(net, ds):
-            preds.append(logits.argmax(-1))
-            gold.append(labels)
-        return metrics.classification(np.concatenate(gold), np.concatenate(preds), list(self.labels))
+        net.set_train(False)
+        logits, labels = [], []
+        for ids, length, label in ds.create_tuple_iterator(num_epochs=1):
+            logits.append(net(ids, length).asnumpy())
+            labels.append(label.asnumpy())
+        return self.metrics_from_outputs(np.concatenate(logits), np.concatenate(labels), meta)
 
     def report(self, result):
         return (f"accuracy: {result['accuracy']:.4f} on {result['n']} reviews (macro F1 {result['macro_f1']:.4f})\n"
