@@ -22,12 +22,14 @@ def main(argv):
         raise UserError(ckpt_file, "checkpoint file not found")
     adopt_checkpoint_settings(cfg, sidecar_meta(ckpt_file))
     context.setup(cfg["device_target"], cfg["device_id"], cfg["mode"], seed=cfg["seed"])
-    data_meta = task.ensure_prepared(cfg, log=log)
+    data_meta = task.ensure_prepared(cfg, log=log, reuse_without_raw=True)
     meta = checkpoint_meta(ckpt_file, cfg, data_meta)
     if meta.get("vocab_size") != data_meta.get("vocab_size"):
         raise UserError(ckpt_file, f"trained with a vocabulary of {meta.get('vocab_size')} entries, the data in "
                                    f"{cfg['preprocess_path']} has {data_meta.get('vocab_size')}")
-    net = network_from_checkpoint(task, cfg, ckpt_file, meta)
+    from ..engine.trainer import for_evaluation
+
+    net = for_evaluation(network_from_checkpoint(task, cfg, ckpt_file, meta), task)
     result = task.evaluate(net, task.dataset(cfg["split"], cfg, data_meta, training=False), cfg, data_meta)
     result.update({"checkpoint": str(ckpt_file), "split": cfg["split"], "model": task.name})
     log(task.report(result))

@@ -23,7 +23,7 @@ def main(argv):
         raise UserError(ckpt_file, "checkpoint file not found")
     context.setup(cfg["device_target"], cfg["device_id"], "graph")
     meta = checkpoint_meta(ckpt_file, cfg)
-    net = task.inference_network(network_from_checkpoint(task, cfg, ckpt_file, meta))
+    net, meta = task.inference_network(network_from_checkpoint(task, cfg, ckpt_file, meta), meta)
     net.set_train(False)
     inputs = task.export_inputs(cfg, meta, cfg["batch_size"])
     outputs = _as_list(net(*inputs))

@@ -59,7 +59,7 @@ def main(argv):
         meta = checkpoint_meta(ckpt, cfg)
         assets = {a: ckpt.parent / a for a in task.assets}
         batch = cfg["batch_size"]
-        net = task.inference_network(network_from_checkpoint(task, cfg, ckpt, meta))
+        net, meta = task.inference_network(network_from_checkpoint(task, cfg, ckpt, meta), meta)
     else:
         raise UserError("--ckpt_file", "is required (or --mindir_file)")
     examples = task.encode_texts(texts, meta, assets)

@@ -120,15 +120,22 @@ def _ner_sentence(rng):
     return pairs
 
 
-def write_bmes_corpus(root, n_train=600, n_dev=100, n_test=150, seed=0):
+def write_bmes_corpus(root, n_train=600, n_dev=100, n_test=150, seed=0, clauses=1.0):
     """``root/{train,dev,test}.char.bmes`` in the ResumeNER format (``char TAG``, blank line between
-    sentences) with resume-like sentences and entities of the ResumeNER types."""
+    sentences) with resume-like sentences and entities of the ResumeNER types.
+
+    ``clauses`` is the mean number of template clauses per sentence (geometric, at most 10): 1.0 gives
+    short one-clause sentences (~19 chars); 1.7 gives ResumeNER's length profile (mean ~32, a few
+    sentences of 150+ chars), which is what compile and epoch times depend on.
+    """
     rng = np.random.default_rng(seed)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", n_train), ("dev", n_dev), ("test", n_test)):
         lines = []
         for _ in range(n):
-            lines += [f"{c} {t}" for c, t in _ner_sentence(rng)] + [""]
+            k = 1 if clauses <= 1 else min(10, int(rng.geometric(1.0 / clauses)))
+            pairs = [p for _ in range(k) for p in _ner_sentence(rng)]
+            lines += [f"{c} {t}" for c, t in pairs] + [""]
         (root / f"{split}.char.bmes").write_text("\n".join(lines), encoding="utf-8")
     return root

@@ -1,38 +1,120 @@
-"""Checkpoints written atomically and loaded with a shape check against the network."""
+"""Checkpoints written atomically; weights loaded with a shape check, training state restored whole.
+
+A training checkpoint (``<prefix>-<epoch>_<step>.ckpt``, ``<prefix>-best.ckpt``) holds the training
+step cell: network weights, optimizer state (momentum / Adam moments, ``global_step``), the loss
+scale where mixed precision is on, and the ``epoch``, ``best_score`` and ``best_epoch`` of the run.
+Eval, export and predict read only the network's weights from it.
+"""
+import math
+import re
 from pathlib import Path
 
 from ..core.atomic import atomic_path
 from ..core.errors import UserError
 
+STATE_KEYS = ("epoch", "best_score", "best_epoch")
+_NOT_STATE = ("learning_rate",)  # the LR array comes from the config's schedule, indexed by global_step
+_EPOCH_FILE = re.compile(r"-(\d+)_(\d+)\.ckpt$")
 
-def save(net, path):
+
+def save(cell, path, state=None):
+    """``cell``'s parameters (+ ``state``: {key: int/float}) to ``path``, atomically."""
     import mindspore as ms
 
     with atomic_path(path, suffix=".ckpt") as tmp:
-        ms.save_checkpoint(net, tmp)
+        ms.save_checkpoint(cell, tmp, append_dict=dict(state or {}))
 
 
-def load_into(net, path):
-    """Load ``path`` into ``net``; a missing file or any name/shape mismatch is a UserError."""
+def _read(path):
     import mindspore as ms
 
     path = Path(path)
     if not path.is_file():
         raise UserError(path, "checkpoint file not found")
     try:
-        params = ms.load_checkpoint(str(path))
-    except (RuntimeError, ValueError) as exc:
+        return ms.load_checkpoint(str(path))
+    except (RuntimeError, ValueError, TypeError) as exc:
         raise UserError(path, f"not a readable MindSpore checkpoint ({str(exc).splitlines()[0]})") from None
-    params = {k: v for k, v in params.items() if not k.startswith(("moments.", "learning_rate", "global_step",
-                                                                   "accum.", "scale_sense"))}
-    mine = {p.name: p for p in net.get_parameters()}
+
+
+def _check_shapes(path, params, cell, what):
+    mine = {p.name: p for p in cell.get_parameters()}
     missing = sorted(set(mine) - set(params))
     if missing:
-        raise UserError(path, f"checkpoint does not match the config: no parameter {missing[0]}"
+        raise UserError(path, f"checkpoint does not match the {what}: no parameter {missing[0]}"
                               + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""))
     for name, p in mine.items():
         if tuple(params[name].shape) != tuple(p.shape):
-            raise UserError(path, f"checkpoint does not match the config: {name} has shape "
+            raise UserError(path, f"checkpoint does not match the {what}: {name} has shape "
                                   f"{tuple(params[name].shape)}, the network wants {tuple(p.shape)}")
+    return mine
+
+
+def load_into(net, path):
+    """Load the network weights of ``path`` into ``net``; a missing file or any name/shape mismatch
+    is a UserError. Optimizer state and run state in the file are ignored."""
+    import mindspore as ms
+
+    params = _read(path)
+    mine = _check_shapes(path, params, net, "config")
     ms.load_param_into_net(net, {k: params[k] for k in mine}, strict_load=True)
     return net
+
+
+def load_training_state(step_cell, net, path):
+    """Restore a run from ``path`` into the training step cell: weights always; optimizer state when
+    the file has it (else only the weights, said in ``restored``). Returns the run state
+    ``{"epoch", "best_score", "best_epoch", "restored"}`` (epoch from the file name for checkpoints
+    written without it)."""
+    import mindspore as ms
+
+    params = _read(path)
+    load_into(net, path)
+    optimizer_params = [p for p in step_cell.get_parameters()
+                        if p.name not in {q.name for q in net.get_parameters()} and p.name not in _NOT_STATE]
+    have = [p for p in optimizer_params if p.name in params]
+    if have and len(have) == len(optimizer_params):
+        _check_shapes(path, {p.name: params[p.name] for p in have}, _Params(have), "optimizer")
+        ms.load_param_into_net(step_cell, {p.name: params[p.name] for p in have}, strict_load=False)
+        restored = "network and optimizer state"
+    else:
+        restored = "network weights only (the file has no optimizer state)"
+    state = {k: _scalar(params[k]) for k in STATE_KEYS if k in params}
+    if "epoch" not in state:
+        m = _EPOCH_FILE.search(str(path))
+        state["epoch"] = int(m.group(1)) if m else 0
+    state["epoch"] = int(state["epoch"])
+    state.setdefault("best_score", -math.inf)
+    state["best_epoch"] = int(state["best_epoch"]) if state.get("best_epoch", -1) >= 0 else None
+    state["restored"] = restored
+    return state
+
+
+class _Params:
+    """Adapter: a list of parameters with the ``get_parameters`` of a cell."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def get_parameters(self):
+        return iter(self.params)
+
+
+def _scalar(value):
+    return float(value.asnumpy().reshape(-1)[0]) if hasattr(value, "asnumpy") else float(value)
+
+
+def epoch_checkpoints(ckpt_dir, prefix):
+    """``[(epoch, path)]`` of ``<prefix>-<epoch>_<step>.ckpt`` in ``ckpt_dir``, oldest first."""
+    found = []
+    for path in Path(ckpt_dir).glob(f"{prefix}-*_*.ckpt"):
+        m = _EPOCH_FILE.search(path.name)
+        if m and path.name == f"{prefix}-{m.group(1)}_{m.group(2)}.ckpt":
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def newest(ckpt_dir, prefix):
+    """The epoch checkpoint with the highest epoch in ``ckpt_dir``, or None."""
+    found = epoch_checkpoints(ckpt_dir, prefix)
+    return found[-1][1] if found else None

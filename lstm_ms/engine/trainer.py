@@ -1,7 +1,7 @@
 """The one training loop every task uses: dataset -> network + loss -> optimizer -> epochs."""
 import hashlib
+import json
 import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core import lr_schedule
-from ..core.atomic import append_jsonl, write_json
+from ..core.atomic import append_jsonl, write_json, write_text
 from ..core.errors import UserError
 from . import checkpoint
 
@@ -68,15 +68,23 @@ def build_train_step(net, loss_fn, optimizer, amp_level="O0", loss_scale=1024.0,
     return step
 
 
-def _epoch_of(path):
-    m = re.search(r"-(\d+)_(\d+)\.ckpt$", str(path))
-    return int(m.group(1)) if m else 0
+def for_evaluation(net, task):
+    """Give ``net`` dynamic input shapes (the task's specs less the label): one forward graph for
+    every batch shape, compiled once per run, however many batches and epochs are evaluated."""
+    net.set_inputs(*task.input_specs()[:-1])
+    net.set_train(False)
+    return net
 
 
 class Trainer:
     """Runs ``cfg['num_epochs']`` epochs of a task, printing ModelZoo loss lines, a progress bar and
     samples/s; evaluates on dev when the task has one, keeps the best checkpoint, and appends one
     JSON line per epoch to ``<ckpt_path>/metrics.jsonl``.
+
+    Continues a run from ``--pre_trained CKPT`` or, with ``--resume true``, from the newest epoch
+    checkpoint in ``--ckpt_path``: network, optimizer state, epoch and best dev score are restored,
+    and epoch ``e``'s batches are the same as in an uninterrupted run (the data order is a function
+    of seed, epoch and rank).
     """
 
     def __init__(self, task, cfg, meta, log=print, rank=0, group_size=1):
@@ -84,101 +92,176 @@ class Trainer:
         self.rank, self.group_size = rank, group_size
         self.ckpt_dir = Path(cfg["ckpt_path"])
         self.prefix = task.ckpt_prefix
+        self.shard = (group_size, rank) if group_size > 1 else None
+        self.best, self.best_epoch = -math.inf, None
 
-    def run(self):
+    # ---------------------------------------------------------------- pieces
+    def _train_data(self, epoch):
+        return self.task.dataset("train", self.cfg, self.meta, training=True, shard=self.shard, epoch=epoch)
+
+    def _build(self, steps_per_epoch):
+        cfg, task = self.cfg, self.task
+        self.net = task.network(cfg, self.meta)
+        self.lr = lr_schedule.from_config(cfg, steps_per_epoch)
+        self.trainable = self.net.trainable_params()
+        self.optimizer = build_optimizer(cfg, self.trainable, self.lr)
+        self.step_cell = build_train_step(self.net, task.loss(cfg, self.net), self.optimizer,
+                                          cfg.get("amp_level", "O0"), cfg.get("loss_scale", 1024.0),
+                                          cfg.get("clip_norm", 0.0))
+        specs = task.input_specs()
+        if cfg.get("dynamic_shape", False):
+            self.step_cell.set_inputs(*specs)
+        for_evaluation(self.net, task)
+        self.net.set_train(True)
+
+    def _checkpoint_to_resume(self):
+        cfg = self.cfg
+        if cfg.get("pre_trained"):
+            return Path(cfg["pre_trained"])
+        if cfg.get("resume"):
+            path = checkpoint.newest(self.ckpt_dir, self.prefix)
+            if path is None:
+                self.log(f"--resume: no {self.prefix}-<epoch>_<step>.ckpt in {self.ckpt_dir}; starting a new run")
+            return path
+        return None
+
+    def _restore(self, steps_per_epoch):
+        """Load the checkpoint to continue from, if any; returns the last finished epoch (0: fresh)."""
+        path = self._checkpoint_to_resume()
+        if path is None:
+            if self.rank == 0:
+                self._clear_earlier_run()
+            return 0
+        state = checkpoint.load_training_state(self.step_cell, self.net, path)
+        start = min(state["epoch"], self.cfg["num_epochs"])
+        if state["restored"].startswith("network weights only"):
+            self.optimizer.global_step.set_data(_global_step(start * steps_per_epoch))
+        self.best, self.best_epoch = state["best_score"], state["best_epoch"]
+        if self.best_epoch is None:  # a checkpoint written without run state: best.json has it
+            self.best, self.best_epoch = self._best_on_disk()
+        self.log(f"resuming from {path} after epoch {start} ({state['restored']}; global step "
+                 f"{int(self.optimizer.global_step.asnumpy()[0])}; best so far: "
+                 + (f"epoch {self.best_epoch}, {self.best:.4f})" if self.best_epoch else "none)"))
+        if self.rank == 0:
+            self._keep_metrics_until(start)
+        return start
+
+    def _best_on_disk(self):
+        path = self.ckpt_dir / "best.json"
+        try:
+            best = json.loads(path.read_text(encoding="utf-8"))
+            return float(best["score"]), int(best["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -math.inf, None
+
+    def _clear_earlier_run(self):
+        """A new run in a folder that holds another run's files: those go, so that ``--resume``,
+        pruning and ``best.json`` only ever see this run's."""
+        old = [p for _, p in checkpoint.epoch_checkpoints(self.ckpt_dir, self.prefix)]
+        old += [p for p in (self.ckpt_dir / f"{self.prefix}-best.ckpt", self.ckpt_dir / "best.json",
+                            self.ckpt_dir / "metrics.jsonl") if p.exists()]
+        if old:
+            self.log(f"new run: removing {len(old)} file(s) of an earlier run in {self.ckpt_dir} "
+                     "(use --resume true to continue it instead)")
+        for p in old:
+            p.unlink(missing_ok=True)
+
+    def _keep_metrics_until(self, epoch):
+        """metrics.jsonl keeps one line per epoch: lines of epochs after ``epoch`` (an interrupted
+        run's) are dropped before the resumed run appends its own."""
+        path = self.ckpt_dir / "metrics.jsonl"
+        if not path.is_file():
+            return
+        kept = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a kill
+            if record.get("epoch", 0) <= epoch:
+                kept[record["epoch"]] = line
+        write_text(path, "".join(kept[e] + "\n" for e in sorted(kept)))
+
+    def _train_epoch(self, epoch, steps_per_epoch):
         from tqdm import tqdm
 
+        cfg = self.cfg
+        t0 = time.time()
+        losses, samples = [], 0
+        bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch}/{cfg['num_epochs']}", unit="step",
+                   file=sys.stderr, disable=self.rank != 0 or not cfg.get("progress", True),
+                   mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
+        seen = hashlib.sha1() if self.group_size > 1 else None
+        self.net.set_train(True)
+        for batch in self._train_data(epoch).create_tuple_iterator(num_epochs=1):
+            if seen is not None:
+                seen.update(batch[0].asnumpy().tobytes())
+            out = self.step_cell(*batch)
+            loss = float((out[0] if isinstance(out, tuple) else out).asnumpy())
+            losses.append(loss)
+            samples += batch[0].shape[0]
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.close()
+        seconds = time.time() - t0
+        self.log(f"epoch: {epoch} step: {len(losses)}, loss is {losses[-1]}")
+        if seen is not None:
+            self.log(f"rank {self.rank}: epoch {epoch} data digest {seen.hexdigest()[:16]} ({samples} samples)")
+        return {"epoch": epoch, "steps": len(losses), "loss": float(np.mean(losses)), "last_loss": losses[-1],
+                "lr": float(self.lr[epoch * steps_per_epoch - 1]),
+                "samples_per_s": samples * self.group_size / seconds, "seconds": seconds, "dev": None}
+
+    def _save(self, record):
+        """Epoch checkpoint (pruned to keep_checkpoint_max), and the best one by dev metric (or by
+        training loss without a dev split); rank 0 only."""
+        cfg, task, epoch = self.cfg, self.task, record["epoch"]
+        score = record["dev"][task.metric_name] if record["dev"] is not None else -record["loss"]
+        improved = score > self.best
+        if improved:
+            self.best, self.best_epoch = score, epoch
+        state = {"epoch": epoch, "best_score": float(self.best), "best_epoch": self.best_epoch or -1}
+        append_jsonl(self.ckpt_dir / "metrics.jsonl", record)
+        if epoch % cfg.get("save_checkpoint_epochs", 1) == 0 or epoch == cfg["num_epochs"]:
+            checkpoint.save(self.step_cell, self.ckpt_dir / f"{self.prefix}-{epoch}_{record['steps']}.ckpt", state)
+            for _, old in checkpoint.epoch_checkpoints(self.ckpt_dir, self.prefix)[:-cfg.get("keep_checkpoint_max", 10)]:
+                old.unlink(missing_ok=True)
+        if improved:
+            checkpoint.save(self.step_cell, self.ckpt_dir / f"{self.prefix}-best.ckpt", state)
+            write_json(self.ckpt_dir / "best.json", {"epoch": epoch, "criterion": (
+                f"dev {task.metric_name}" if record["dev"] is not None else "-train loss"), "score": score})
+
+    # ---------------------------------------------------------------- the loop
+    def run(self):
         cfg, task = self.cfg, self.task
-        shard = (self.group_size, self.rank) if self.group_size > 1 else None
-        train_ds = task.dataset("train", cfg, self.meta, training=True, shard=shard)
-        steps_per_epoch = train_ds.get_dataset_size()
+        steps_per_epoch = self._train_data(1).get_dataset_size()
         if steps_per_epoch == 0:
             raise UserError(cfg["preprocess_path"], f"the training split fills no batch of {cfg['batch_size']} "
                                                     "(per bucket); lower --batch_size")
-        has_dev = task.has_split("dev", cfg, self.meta)
-        dev_ds = task.dataset("dev", cfg, self.meta, training=False) if has_dev else None
-
-        net = task.network(cfg, self.meta)
-        lr = lr_schedule.from_config(cfg, steps_per_epoch)
-        trainable = net.trainable_params()
-        optimizer = build_optimizer(cfg, trainable, lr)
-        step_cell = build_train_step(net, task.loss(cfg, net), optimizer, cfg.get("amp_level", "O0"),
-                                     cfg.get("loss_scale", 1024.0), cfg.get("clip_norm", 0.0))
-        specs = task.input_specs()
-        if cfg.get("dynamic_shape", False):
-            step_cell.set_inputs(*specs)
-        net.set_inputs(*specs[:-1])  # evaluation: one forward graph for every batch shape
-        start_epoch = 0
-        if cfg.get("pre_trained"):
-            checkpoint.load_into(net, cfg["pre_trained"])
-            start_epoch = min(_epoch_of(cfg["pre_trained"]), cfg["num_epochs"])
-            optimizer.global_step.set_data(_global_step(start_epoch * steps_per_epoch))
-            self.log(f"resuming from {cfg['pre_trained']} at epoch {start_epoch + 1}")
-        n_params = sum(int(np.prod(p.shape)) for p in trainable)
+        dev_ds = task.dataset("dev", cfg, self.meta, training=False) if task.has_split("dev", cfg, self.meta) else None
+        self._build(steps_per_epoch)
+        start_epoch = self._restore(steps_per_epoch)
+        n_params = sum(int(np.prod(p.shape)) for p in self.trainable)
         self.log(f"training {task.name}: {steps_per_epoch} steps/epoch, {cfg['num_epochs']} epochs, "
                  f"batch {cfg['batch_size']} x {self.group_size} device(s), {n_params:,} trainable parameters")
-
-        if start_epoch == 0 and self.rank == 0:  # a fresh run: curves of an earlier run in this folder go
-            (self.ckpt_dir / "metrics.jsonl").unlink(missing_ok=True)
-        best, best_epoch = -math.inf, None
-        saved = []
-        iterator = train_ds.create_tuple_iterator(num_epochs=cfg["num_epochs"] - start_epoch)
         for epoch in range(start_epoch + 1, cfg["num_epochs"] + 1):
-            t0 = time.time()
-            losses, samples = [], 0
-            bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch}/{cfg['num_epochs']}", unit="step",
-                       file=sys.stderr, disable=self.rank != 0 or not cfg.get("progress", True),
-                       mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
-            seen = hashlib.sha1() if self.group_size > 1 else None
-            for batch in iterator:
-                if seen is not None:
-                    seen.update(batch[0].asnumpy().tobytes())
-                out = step_cell(*batch)
-                loss = float((out[0] if isinstance(out, tuple) else out).asnumpy())
-                losses.append(loss)
-                samples += batch[0].shape[0]
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-            bar.close()
-            seconds = time.time() - t0
-            step = len(losses)
-            self.log(f"epoch: {epoch} step: {step}, loss is {losses[-1]}")
-            if seen is not None:
-                self.log(f"rank {self.rank}: epoch {epoch} data digest {seen.hexdigest()[:16]} ({samples} samples)")
-            record = {"epoch": epoch, "steps": step, "loss": float(np.mean(losses)), "last_loss": losses[-1],
-                      "lr": float(lr[epoch * steps_per_epoch - 1]), "samples_per_s": samples * self.group_size / seconds,
-                      "seconds": seconds, "dev": None}
+            record = self._train_epoch(epoch, steps_per_epoch)
             if dev_ds is not None:
-                record["dev"] = task.evaluate(net, dev_ds, cfg, self.meta)
-                net.set_train(True)
+                record["dev"] = task.evaluate(self.net, dev_ds, cfg, self.meta)
             summary = (f"epoch {epoch}: mean loss {record['loss']:.4f}, lr {record['lr']:.5g}, "
-                       f"{record['samples_per_s']:.1f} samples/s, {seconds:.1f} s")
+                       f"{record['samples_per_s']:.1f} samples/s, {record['seconds']:.1f} s")
             if record["dev"] is not None:
                 summary += f", dev {task.metric_name} {record['dev'][task.metric_name]:.4f}"
             self.log(summary)
-            if self.rank != 0:
-                continue
-            append_jsonl(self.ckpt_dir / "metrics.jsonl", record)
-            if epoch % cfg.get("save_checkpoint_epochs", 1) == 0 or epoch == cfg["num_epochs"]:
-                path = self.ckpt_dir / f"{self.prefix}-{epoch}_{step}.ckpt"
-                checkpoint.save(step_cell, path)
-                saved.append(path)
-                while len(saved) > cfg.get("keep_checkpoint_max", 10):
-                    saved.pop(0).unlink(missing_ok=True)
-            score = record["dev"][task.metric_name] if record["dev"] is not None else -record["loss"]
-            if score > best:
-                best, best_epoch = score, epoch
-                checkpoint.save(step_cell, self.ckpt_dir / f"{self.prefix}-best.ckpt")
-                write_json(self.ckpt_dir / "best.json", {"epoch": epoch, "criterion": (
-                    f"dev {task.metric_name}" if record["dev"] is not None else "-train loss"), "score": score})
+            if self.rank == 0:
+                self._save(record)
         if self.group_size > 1:
             digest = hashlib.sha1()
-            for p in sorted(net.get_parameters(), key=lambda p: p.name):
+            for p in sorted(self.net.get_parameters(), key=lambda p: p.name):
                 digest.update(p.name.encode() + p.asnumpy().tobytes())
             self.log(f"rank {self.rank}: parameter digest {digest.hexdigest()[:16]}")
         if self.rank == 0:
-            self.log(f"done; best epoch {best_epoch} -> {self.ckpt_dir / (self.prefix + '-best.ckpt')}")
-        return net
+            self.log(f"done; best epoch {self.best_epoch} -> {self.ckpt_dir / (self.prefix + '-best.ckpt')}")
+        return self.net
 
 
 def _global_step(value):

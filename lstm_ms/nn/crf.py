@@ -1,11 +1,14 @@
-"""Linear-chain CRF as an nn.Cell: masked forward algorithm, gold-path score, Viterbi decoding.
+"""Linear-chain CRF as an nn.Cell: masked forward algorithm and gold-path score (the training loss).
 
-Everything runs in graph mode (the time loop is unrolled over the batch's padded length, which
-bucketing keeps short). Tags at masked positions (past a sequence's length) change nothing.
+The forward algorithm runs in graph mode (its time loop is unrolled over the batch's padded length,
+which bucketing keeps short). Tags at masked positions (past a sequence's length) change nothing.
+Decoding runs after the graph: ``lstm_ms.core.viterbi`` on the emissions.
 """
 import mindspore as ms
 from mindspore import nn, ops
 from mindspore.common.initializer import Uniform, initializer
+
+from ..core.viterbi import TRANSITION_CLAMP
 
 
 def _logsumexp(x, axis):
@@ -16,8 +19,9 @@ def _logsumexp(x, axis):
 class CRF(nn.Cell):
     """Args: num_tags. Parameters: ``transitions[i, j]`` (score of tag i followed by j), ``start``, ``end``.
 
-    ``construct(emissions [B, T, K], tags [B, T] int32, mask [B, T] bool) -> mean negative log-likelihood``;
-    ``decode(emissions, mask) -> best tags [B, T] int32`` (positions past the length repeat the last tag).
+    ``construct(emissions [B, T, K], tags [B, T] int32, mask [B, T] bool) -> mean negative log-likelihood``.
+    Transition scores are used clipped to +-``TRANSITION_CLAMP`` everywhere (forward algorithm, gold
+    score and ``core.viterbi``), so the loss is an exact NLL of one model even past the clip.
     Every sequence must have length >= 1 and its valid positions first.
     """
 
@@ -28,6 +32,9 @@ class CRF(nn.Cell):
         self.start = ms.Parameter(initializer(Uniform(0.1), (num_tags,), ms.float32), name="start")
         self.end = ms.Parameter(initializer(Uniform(0.1), (num_tags,), ms.float32), name="end")
 
+    def clipped_transitions(self):
+        return ops.clamp(self.transitions, -TRANSITION_CLAMP, TRANSITION_CLAMP)
+
     def log_partition(self, emissions, mask):
         """log Z per sequence by the forward algorithm; alpha is kept unchanged over masked steps.
 
@@ -36,7 +43,7 @@ class CRF(nn.Cell):
         log-sum-exp. It is exact while transition scores stay within +-80 (they are clipped there so
         exp(T) never overflows or underflows in float32; trained transitions are far smaller).
         """
-        exp_trans = ops.exp(ops.clamp(self.transitions, -80.0, 80.0))
+        exp_trans = ops.exp(self.clipped_transitions())
         alpha = self.start.reshape(1, -1) + emissions[:, 0]
         for t in range(1, emissions.shape[1]):
             top = alpha.max(axis=1, keepdims=True)
@@ -50,7 +57,7 @@ class CRF(nn.Cell):
         emit = ops.gather_elements(emissions, 2, tags.expand_dims(2)).squeeze(2)
         score = (emit * maskf).sum(axis=1)
         flat = (tags[:, :-1] * self.num_tags + tags[:, 1:]).reshape(-1)
-        trans = ops.gather(self.transitions.reshape(-1), flat, 0).reshape(tags.shape[0], -1)
+        trans = ops.gather(self.clipped_transitions().reshape(-1), flat, 0).reshape(tags.shape[0], -1)
         score = score + (trans * maskf[:, 1:]).sum(axis=1)
         lengths = mask.astype(ms.int32).sum(axis=1)
         last = ops.gather_elements(tags, 1, (lengths - 1).expand_dims(1)).squeeze(1)
@@ -58,23 +65,3 @@ class CRF(nn.Cell):
 
     def construct(self, emissions, tags, mask):
         return (self.log_partition(emissions, mask) - self.gold_score(emissions, tags, mask)).mean()
-
-    def decode(self, emissions, mask):
-        score = self.start.reshape(1, -1) + emissions[:, 0]
-        trans = self.transitions.expand_dims(0)
-        steps = emissions.shape[1]
-        identity = ops.arange(self.num_tags, dtype=ms.int32).reshape(1, -1).broadcast_to(score.shape)
-        pointers = []
-        for t in range(1, steps):
-            cand = score.expand_dims(2) + trans
-            best = cand.max(axis=1) + emissions[:, t]
-            arg = cand.argmax(axis=1).astype(ms.int32)
-            keep = mask[:, t:t + 1].broadcast_to(score.shape)
-            score = ops.select(keep, best, score)
-            pointers.append(ops.select(keep, arg, identity))
-        tag = (score + self.end.reshape(1, -1)).argmax(axis=1).astype(ms.int32)
-        path = [tag]
-        for t in range(steps - 1, 0, -1):
-            tag = ops.gather_elements(pointers[t - 1], 1, tag.expand_dims(1)).squeeze(1)
-            path.append(tag)
-        return ops.stack(path[::-1], axis=1)

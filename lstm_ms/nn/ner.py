@@ -55,15 +55,14 @@ class NERLoss(nn.Cell):
         return (ce * maskf).sum() / maskf.sum()
 
 
-class NERDecoder(nn.Cell):
-    """Inference: ``(ids, seg, lengths) -> tag ids [B, T] int32`` (Viterbi with a CRF, else argmax)."""
+class NEREmissions(nn.Cell):
+    """Inference graph: ``(ids, seg, lengths) -> emissions [B, T, num_tags]``; the tags are decoded
+    after it (Viterbi or argmax in ``lstm_ms.core``), so the graph has no loop over time."""
 
     def __init__(self, net):
         super().__init__(auto_prefix=False)
         self.net = net
 
     def construct(self, ids, seg, lengths):
-        emissions, mask = self.net(ids, seg, lengths)
-        if self.net.crf is not None:
-            return self.net.crf.decode(emissions, mask)
-        return emissions.argmax(axis=-1).astype(ms.int32)
+        emissions, _ = self.net(ids, seg, lengths)
+        return emissions

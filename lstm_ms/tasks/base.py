@@ -1,6 +1,8 @@
 """What every task shares: preprocessed data checked by fingerprint, bucketed MindRecord batches."""
 from pathlib import Path
 
+import numpy as np
+
 from ..core.errors import UserError
 from ..core.fingerprint import config_fingerprint, files_fingerprint
 from ..core.meta import read_meta
@@ -28,11 +30,21 @@ class PreparedTask:
         conf, picked = config_fingerprint(cfg, self.shaping_keys)
         return {"raw": files_fingerprint(self.raw_files(cfg)), "config": conf, "config_keys": picked}
 
-    def ensure_prepared(self, cfg, log=print):
-        """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta."""
+    def ensure_prepared(self, cfg, log=print, reuse_without_raw=False):
+        """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta.
+
+        ``reuse_without_raw`` (evaluation): when the raw dataset is not there but ``preprocess_path``
+        holds this task's data, use that data as it is (checked like ``--preprocess false``) and say so.
+        """
         out = Path(cfg["preprocess_path"])
         if cfg["preprocess"]:
-            fp = self.fingerprint(cfg)
+            try:
+                fp = self.fingerprint(cfg)
+            except UserError as exc:
+                if not (reuse_without_raw and (out / "meta.json").is_file()):
+                    raise
+                log(f"note: {exc}; evaluating the preprocessed data in {out} as it is")
+                return self._check_prepared(cfg, out)
             if (out / "meta.json").is_file():
                 meta = read_meta(out / "meta.json")
                 if meta.get("fingerprint") == fp and meta.get("format_version") == self.format_version:
@@ -40,6 +52,9 @@ class PreparedTask:
                     return meta
             (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
             return self.prepare(cfg, fp, log)
+        return self._check_prepared(cfg, out)
+
+    def _check_prepared(self, cfg, out):
         meta = read_meta(out / "meta.json")
         if meta.get("task") != self.name or meta.get("format_version") != self.format_version:
             raise UserError(out / "meta.json", "preprocessed by another task or version; run with --preprocess true")
@@ -60,22 +75,28 @@ class PreparedTask:
             return [max_len]
         return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
 
-    def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary):
+    def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1):
         """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
 
         ``to_boundary`` pads each batch to its bucket's length (one compiled graph per bucket), else to
-        its longest row. Training drops each bucket's last partial batch; with ``shard`` = (devices,
-        rank) every device reads its own shard and takes the same number of steps.
+        its longest row. Training reads the rows in an order that is a function of (seed, epoch) only,
+        so a resumed run sees the same batches as an uninterrupted one; with ``shard`` = (devices, rank)
+        each device takes every devices-th row of that order, and every device the same number of
+        steps. Training drops each bucket's last partial batch.
         """
         if split not in meta["splits"]:
             raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
         path = Path(cfg["preprocess_path"]) / meta["splits"][split]["file"]
-        num_shards, shard_id = shard if shard else (None, None)
-        ds = mindrecord.open_dataset(path, columns, shuffle=training, num_shards=num_shards, shard_id=shard_id)
+        order = None
+        if training:
+            order = np.random.default_rng([cfg["seed"], epoch]).permutation(meta["splits"][split]["n"])
+            if shard:
+                order = order[shard[1]::shard[0]]
+        ds = mindrecord.open_dataset(path, columns, order)
         pads = self.bucket_lengths(cfg, meta)
         ds = ds.bucket_batch_by_length([columns[0]], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
                                        pad_info={c: ([None], 0) for c in pad_columns},
                                        pad_to_bucket_boundary=to_boundary, drop_remainder=training)
         if shard:
-            ds = ds.take(equal_steps(meta["splits"][split]["n"] // num_shards, cfg["batch_size"], len(pads)))
+            ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], cfg["batch_size"], len(pads)))
         return ds

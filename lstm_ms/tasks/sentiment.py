@@ -108,7 +108,7 @@ class SentimentTask(PreparedTask):
         write_json(out / "meta.json", meta)
         return meta
 
-    def dataset(self, split, cfg, meta, training, shard=None):
+    def dataset(self, split, cfg, meta, training, shard=None, epoch=1):
         """Batches of (ids [B, L], length [B], label [B]), reviews of similar length batched together.
 
         Training batches are padded to their bucket's length (one compiled graph per bucket, the
@@ -116,7 +116,7 @@ class SentimentTask(PreparedTask):
         batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
         """
         to_boundary = not cfg["bucket"] or (training and not cfg.get("dynamic_shape", False))
-        return self.bucketed(split, cfg, meta, COLUMNS, ("ids",), training, shard, to_boundary)
+        return self.bucketed(split, cfg, meta, COLUMNS, ("ids",), training, shard, to_boundary, epoch)
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):
@@ -141,8 +141,9 @@ class SentimentTask(PreparedTask):
         return [ms.Tensor(shape=[None, None], dtype=ms.int32), ms.Tensor(shape=[None], dtype=ms.int32),
                 ms.Tensor(shape=[None], dtype=ms.int32)]
 
-    def inference_network(self, net):
-        return net
+    def inference_network(self, net, meta):
+        """The network itself (logits out; the argmax is the postprocess)."""
+        return net, meta
 
     def loss(self, cfg, net):
         from mindspore import nn

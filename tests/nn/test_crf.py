@@ -60,14 +60,15 @@ def test_log_partition_and_gold_score_equal_brute_force(crf_case):
 
 
 def test_viterbi_equals_brute_force_argmax(crf_case):
-    import mindspore as ms
+    from lstm_ms.core.viterbi import viterbi
 
-    crf, em, _, mask, lengths = crf_case
+    crf, em, _, _, lengths = crf_case
     trans, start, end = params(crf)
-    best = crf.decode(ms.Tensor(em), ms.Tensor(mask)).asnumpy()
+    best = viterbi(em, lengths, trans, start, end)
     for b, n in enumerate(lengths):
         _, path, _ = brute(em[b].astype(np.float64), n, trans, start, end)
         assert tuple(best[b, :n]) == path
+        assert not best[b, n:].any()  # past the length: 0
 
 
 def test_masked_positions_change_nothing(crf_case):
@@ -80,9 +81,42 @@ def test_masked_positions_change_nothing(crf_case):
     loss1 = crf(ms.Tensor(em), ms.Tensor(tags), ms.Tensor(mask)).asnumpy()
     loss2 = crf(ms.Tensor(em2), ms.Tensor(tags2), ms.Tensor(mask)).asnumpy()
     np.testing.assert_allclose(loss1, loss2, rtol=1e-6)
-    d1 = crf.decode(ms.Tensor(em), ms.Tensor(mask)).asnumpy()
-    d2 = crf.decode(ms.Tensor(em2), ms.Tensor(mask)).asnumpy()
-    np.testing.assert_array_equal(d1[mask], d2[mask])
+    from lstm_ms.core.viterbi import viterbi
+
+    lengths = mask.sum(axis=1)
+    d1 = viterbi(em, lengths, *params(crf))
+    d2 = viterbi(em2, lengths, *params(crf))
+    np.testing.assert_array_equal(d1, d2)
+
+
+@pytest.mark.parametrize("scale", [60.0, 80.0, 95.0])
+def test_scores_up_to_and_past_the_clamp(scale):
+    """Transition scores of +-60 (inside), +-80 (at) and +-95 (past the clip): the forward algorithm,
+    the gold score and Viterbi all see the same clipped model, so the NLL is exact and finite and the
+    decoded path is that model's best path."""
+    import mindspore as ms
+
+    from lstm_ms.core.viterbi import TRANSITION_CLAMP, viterbi
+    from lstm_ms.nn.crf import CRF
+
+    crf = CRF(3)
+    raw = np.array([[0, -1, 1], [-1, 0, 0], [1, 0, -1]], np.float32) * scale
+    crf.transitions.set_data(ms.Tensor(raw))
+    em = np.array([[[80, -80, 0], [0, 90, -90], [-70, 0, 70], [5, -5, 0]]], np.float32)
+    tags = np.array([[0, 1, 2, 2]], np.int32)
+    mask = np.ones((1, 4), bool)
+    trans, start, end = params(crf)
+    clipped = np.clip(trans, -TRANSITION_CLAMP, TRANSITION_CLAMP)
+    want_z, want_path, scores = brute(em[0].astype(np.float64), 4, clipped, start, end)
+    got_z = crf.log_partition(ms.Tensor(em), ms.Tensor(mask)).asnumpy()
+    gold = crf.gold_score(ms.Tensor(em), ms.Tensor(tags), ms.Tensor(mask)).asnumpy()
+    nll = crf(ms.Tensor(em), ms.Tensor(tags), ms.Tensor(mask)).asnumpy()
+    assert np.isfinite(got_z).all() and np.isfinite(nll)
+    np.testing.assert_allclose(got_z, [want_z], rtol=1e-5)
+    np.testing.assert_allclose(gold, [scores[(0, 1, 2, 2)]], rtol=1e-5)
+    assert nll >= -1e-3  # a negative log-likelihood: gold never scores above log Z
+    np.testing.assert_allclose(nll, want_z - scores[(0, 1, 2, 2)], rtol=1e-4, atol=1e-2)
+    assert tuple(viterbi(em, np.array([4]), clipped, start, end)[0]) == want_path
 
 
 def test_large_scores_stay_finite():
