@@ -14,7 +14,7 @@ def run_cli(*args, cwd=None, timeout=600):
     """Run a command of the project in a fresh interpreter; returns CompletedProcess (text)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), GLOG_v="3")
     cmd = [str(a) for a in args]
-    if cmd[0] == "-m":
+    if cmd[0] in ("-m", "-c"):
         cmd = [sys.executable] + cmd
     elif cmd[0].endswith(".py"):
         cmd = [sys.executable, str(REPO / cmd[0])] + cmd[1:]

@@ -38,6 +38,7 @@ class PreparedTask:
         """
         out = Path(cfg["preprocess_path"])
         if cfg["preprocess"]:
+            self._refuse_other_task(out)
             try:
                 fp = self.fingerprint(cfg)
             except UserError as exc:
@@ -50,9 +51,23 @@ class PreparedTask:
                 if meta.get("fingerprint") == fp and meta.get("format_version") == self.format_version:
                     log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
                     return meta
+                old = meta.get("fingerprint") or {}
+                why = [w for w, changed in (("the dataset changed", old.get("raw") != fp["raw"]),
+                                            ("the config changed", old.get("config") != fp["config"]),
+                                            ("format version", meta.get("format_version") != self.format_version))
+                       if changed]
+                log(f"preprocessed data in {out} is out of date ({', '.join(why)}); rebuilding it")
             (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
             return self.prepare(cfg, fp, log)
         return self._check_prepared(cfg, out)
+
+    def _refuse_other_task(self, out):
+        """Never overwrite another model's preprocessed data."""
+        if (out / "meta.json").is_file():
+            other = read_meta(out / "meta.json").get("task")
+            if other != self.name:
+                raise UserError(out, f"holds preprocessed data of model {other!r}; give --model {self.name} "
+                                     "its own --preprocess_path")
 
     def _check_prepared(self, cfg, out):
         meta = read_meta(out / "meta.json")

@@ -88,7 +88,7 @@ def test_checkpoint_that_does_not_match_the_config(small):
 
 def test_stale_preprocess_is_refused(small):
     assert train(small).returncode == 0
-    proc = run_cli("train.py", "--embed_size", "50", "--max_len", "100", cwd=small)
+    proc = run_cli("train.py", "--preprocess", "false", "--embed_size", "50", "--max_len", "100", cwd=small)
     assert_one_line_error(proc, "meta.json", "max_len=500", "--preprocess true")
 
 

@@ -1,0 +1,92 @@
+"""Preprocessed data is reused only while the raw files and shaping config are the same, by content."""
+import json
+import shutil
+
+import pytest
+
+from lstm_ms.core.config import config_file, load_yaml
+from lstm_ms.core.errors import UserError
+from lstm_ms.core.fingerprint import files_fingerprint
+from lstm_ms.data import synthetic
+from lstm_ms.tasks import get_task
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    synthetic.write_aclimdb(tmp_path / "aclImdb", n_train=40, n_test=20, mean_len=10, seed=1)
+    synthetic.write_glove(tmp_path / "glove" / "glove.6B.50d.txt", dim=50)
+    cfg = {**load_yaml(config_file("sentiment", "CPU")), "aclimdb_path": str(tmp_path / "aclImdb"),
+           "glove_path": str(tmp_path / "glove"), "embed_size": 50, "preprocess": True,
+           "preprocess_path": str(tmp_path / "pre")}
+    task = get_task("sentiment")
+    task.ensure_prepared(cfg, log=lambda m: None)
+    return tmp_path, task, cfg
+
+
+def prepare(task, cfg):
+    lines = []
+    meta = task.ensure_prepared(cfg, log=lines.append)
+    return meta, "\n".join(lines)
+
+
+def test_untouched_dataset_is_reused(setup):
+    _, task, cfg = setup
+    _, log = prepare(task, cfg)
+    assert "up to date" in log and "rebuilding" not in log
+
+
+def test_same_size_edit_triggers_a_rebuild(setup):
+    root, task, cfg = setup
+    review = next((root / "aclImdb" / "train" / "pos").glob("*.txt"))
+    text = review.read_text()
+    swapped = text.replace("a", "e", 1) if "a" in text else text.replace("e", "a", 1)
+    assert swapped != text and len(swapped.encode()) == len(text.encode())
+    review.write_text(swapped)
+    meta, log = prepare(task, cfg)
+    assert "the dataset changed" in log and "rebuilding" in log
+    assert json.loads((root / "pre" / "meta.json").read_text())["fingerprint"] == meta["fingerprint"]
+    assert "up to date" in prepare(task, cfg)[1]
+
+
+def test_pos_to_neg_move_triggers_a_rebuild(setup):
+    root, task, cfg = setup
+    src = next((root / "aclImdb" / "train" / "pos").glob("*.txt"))
+    dest = root / "aclImdb" / "train" / "neg" / src.name
+    shutil.move(src, dest)  # a relabel: same bytes, another folder
+    before = json.loads((root / "pre" / "meta.json").read_text())["splits"]
+    _, log = prepare(task, cfg)
+    assert "the dataset changed" in log
+    after = json.loads((root / "pre" / "meta.json").read_text())["splits"]
+    assert sum(s["labels"][0] for s in after.values()) == sum(s["labels"][0] for s in before.values()) + 1
+
+
+def test_fingerprint_sees_content_and_folder_not_location(tmp_path):
+    for folder in ("a/pos", "a/neg", "b/pos"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "a/pos/1.txt").write_text("good film")
+    (tmp_path / "a/neg/2.txt").write_text("bad film")
+    fp = files_fingerprint([tmp_path / "a/pos/1.txt", tmp_path / "a/neg/2.txt"])
+    (tmp_path / "b/pos/1.txt").write_text("good film")
+    (tmp_path / "b/neg").mkdir()
+    (tmp_path / "b/neg/2.txt").write_text("bad film")
+    assert files_fingerprint([tmp_path / "b/pos/1.txt", tmp_path / "b/neg/2.txt"]) == fp  # a copied dataset
+    (tmp_path / "b/neg/2.txt").write_text("bad filM")
+    assert files_fingerprint([tmp_path / "b/pos/1.txt", tmp_path / "b/neg/2.txt"]) != fp
+
+
+def test_another_tasks_folder_is_refused(setup):
+    _, _, cfg = setup
+    ner = get_task("ner")
+    ner_cfg = {**load_yaml(config_file("ner", "CPU")), "preprocess_path": cfg["preprocess_path"]}
+    for preprocess in (True, False):
+        with pytest.raises(UserError, match="model 'sentiment'|another task"):
+            ner.ensure_prepared({**ner_cfg, "preprocess": preprocess}, log=lambda m: None)
+
+
+def test_another_format_version_is_refused_without_preprocess(setup, monkeypatch):
+    _, task, cfg = setup
+    monkeypatch.setattr(type(task), "format_version", task.format_version + 1)
+    with pytest.raises(UserError, match="another task or version"):
+        task.ensure_prepared({**cfg, "preprocess": False}, log=lambda m: None)
+    _, log = prepare(task, cfg)
+    assert "format version" in log and "rebuilding" in log
