@@ -54,16 +54,6 @@ def test_exported_mindir_equals_checkpoint_network(trained, exported):
     np.testing.assert_allclose(graph(ids, lengths).asnumpy(), net(ids, lengths).asnumpy(), atol=1e-5)
 
 
-def test_resume_from_pre_trained(trained, imdb_sample):
-    ckpt = sorted((trained / "ckpt").glob("lstm-8_*.ckpt"))[0]
-    flags = [f for f in TRAIN_FLAGS]
-    flags[flags.index("--num_epochs") + 1] = "9"
-    proc = run_cli("train.py", "--aclimdb_path", imdb_sample / "aclImdb", "--glove_path", imdb_sample / "glove",
-                   "--ckpt_path", trained / "resumed", "--pre_trained", ckpt, *flags, cwd=trained)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "resuming from" in proc.stdout and "epoch: 9 step:" in proc.stdout and "epoch: 8 step:" not in proc.stdout
-
-
 def test_plot_draws_png(trained):
     pytest.importorskip("matplotlib")
     proc = run_cli("-m", "lstm_ms.cli.plot", trained / "ckpt", cwd=trained)

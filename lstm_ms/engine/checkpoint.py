@@ -75,7 +75,8 @@ def load_training_state(step_cell, net, path):
     have = [p for p in optimizer_params if p.name in params]
     if have and len(have) == len(optimizer_params):
         _check_shapes(path, {p.name: params[p.name] for p in have}, _Params(have), "optimizer")
-        ms.load_param_into_net(step_cell, {p.name: params[p.name] for p in have}, strict_load=False)
+        for p in have:  # by exact name (load_param_into_net's loose matching would map moments.x onto x)
+            p.set_data(ms.Tensor(params[p.name].asnumpy(), p.dtype))
         restored = "network and optimizer state"
     else:
         restored = "network weights only (the file has no optimizer state)"
