@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.conftest import TRAIN_FLAGS, run_cli
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
