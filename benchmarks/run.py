@@ -273,7 +273,52 @@ def bench_sentiment(args):
     return res
 
 
-BENCHMARKS = {"sentiment": bench_sentiment}
+class StockSeqLengthNet(ms.nn.Cell):
+    """SentimentNet's shape with the stock multi-layer ``nn.LSTM`` given ``seq_length`` (the design
+    that ``PaddedRNN`` replaces): embedding -> 2-layer BiLSTM(seq_length) -> last layer's final
+    states -> Dense."""
+
+    def __init__(self, vocab, embed, hidden, embedding):
+        super().__init__()
+        self.embedding = ms.nn.Embedding(vocab, embed, embedding_table=ms.Tensor(embedding))
+        self.embedding.embedding_table.requires_grad = False
+        self.rnn = ms.nn.LSTM(embed, hidden, LAYERS, batch_first=True, bidirectional=True)
+        self.decoder = ms.nn.Dense(DIRS * hidden, CLASSES)
+
+    def construct(self, ids, lengths):
+        _, (h, _) = self.rnn(self.embedding(ids), seq_length=lengths)
+        return self.decoder(ms.ops.concat((h[-2], h[-1]), -1))
+
+
+def bench_stock_seq_length(args):
+    """Compile time (first step) and median step time of the stock ``nn.LSTM(seq_length=...)`` against
+    ``PaddedRNN`` (SentimentNet) at the same shapes, one framework, same batch."""
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_device("CPU")
+    ms.set_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    embedding = (rng.standard_normal((args.vocab, args.embed_size)) * 0.1).astype(np.float32)
+    lengths = rng.integers(args.seq_len // 2, args.seq_len + 1, size=args.batch_size)
+    batch = [ms.Tensor(a) for a in random_batch(rng, lengths, args.seq_len, args.vocab)]
+    res = {"config": {k: v for k, v in vars(args).items() if k != "json"}}
+    nets = {"PaddedRNN (SentimentNet)": SentimentNet(args.vocab, args.embed_size, args.hidden, num_layers=LAYERS,
+                                                     bidirectional=True, num_classes=CLASSES, embedding=embedding),
+            "stock nn.LSTM(seq_length=...)": StockSeqLengthNet(args.vocab, args.embed_size, args.hidden, embedding)}
+    for name, net in nets.items():
+        opt = build_optimizer({"optimizer": "momentum", "momentum": 0.9, "weight_decay": 0.0},
+                              net.trainable_params(), np.full(100000, 0.1, np.float32))
+        step = build_train_step(net, ms.nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean"), opt)
+        first = timed(lambda: step(*batch).asnumpy())
+        for _ in range(args.warmup):
+            step(*batch).asnumpy()
+        times = [timed(lambda: step(*batch).asnumpy()) for _ in range(args.repeats)]
+        res[name] = {"first_step_s": first, "step_s_median": statistics.median(times)}
+        print(f"{name}: first step (compile + run) {first:.1f} s, then {statistics.median(times):.3f} s/step "
+              f"(median of {args.repeats}) at B={args.batch_size}, T={args.seq_len}", flush=True)
+    return res
+
+
+BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length}
 
 
 def main(argv=None):

@@ -80,6 +80,37 @@ class PreparedTask:
             raise UserError(out / "meta.json", f"preprocessed with {', '.join(diff)}; run with --preprocess true")
         return meta
 
+    def sample_inputs(self, cfg, meta, n, seed=0):
+        """``n`` random rows of the preprocessed test (else dev) split in ``cfg['preprocess_path']``, of
+        mixed lengths, as per-example input tuples padded like ``pad_example`` (for checking an export on
+        real data); None when that folder holds no data of this model and vocabulary."""
+        out = Path(cfg["preprocess_path"])
+        try:
+            data_meta = read_meta(out / "meta.json")
+        except UserError:
+            return None
+        if data_meta.get("task") != self.name or data_meta.get("vocab_size") != meta.get("vocab_size"):
+            return None
+        split = next((s for s in ("test", "dev") if s in data_meta.get("splits", {})), None)
+        if split is None or not (out / data_meta["splits"][split]["file"]).is_file():
+            return None
+        total = data_meta["splits"][split]["n"]
+        order = np.random.default_rng(seed).choice(total, size=min(n, total), replace=False)
+        rows = mindrecord.open_dataset(out / data_meta["splits"][split]["file"], self.columns, order)
+        fill = self.pad_example(meta)
+        examples = []
+        for row in rows.create_tuple_iterator(num_epochs=1, output_numpy=True):
+            inputs = []
+            for value, pad in zip(row[:len(fill)], fill):
+                padded = np.array(pad, copy=True)
+                if padded.ndim:
+                    padded[tuple(slice(0, k) for k in value.shape)] = value[tuple(slice(0, k) for k in padded.shape)]
+                else:
+                    padded = value.astype(padded.dtype)
+                inputs.append(padded)
+            examples.append(tuple(inputs))
+        return examples
+
     def has_split(self, split, cfg, meta):
         return split in meta["splits"]
 

@@ -41,6 +41,7 @@ class NERTask(PreparedTask):
     name = "ner"
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
+    columns = COLUMNS  # MindRecord columns: the network's inputs in order, then the label
     ckpt_prefix = "ner"
     metric_name = "entity_f1"
     path_keys = ("data_path", "pretrained_path", "preprocess_path", "ckpt_path", "pre_trained")

@@ -1,4 +1,5 @@
 """Sentiment classification on aclImdb with GloVe: the ModelZoo LSTM, done right."""
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ class SentimentTask(PreparedTask):
     name = "sentiment"
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
+    columns = COLUMNS  # MindRecord columns: the network's inputs in order, then the label
     path_keys = ("aclimdb_path", "glove_path", "preprocess_path", "ckpt_path", "pre_trained")
     raw_keys = ("aclimdb_path", "glove_path")  # the scripts' positional dataset arguments
     ckpt_prefix = "lstm"
@@ -62,7 +64,9 @@ class SentimentTask(PreparedTask):
             rows = []
             bar = tqdm(files, desc=f"reading {split}", unit="review", mininterval=2.0, disable=None)  # tty only
             for path, label in bar:
-                rows.append((review_tokens(aclimdb.read_review(path), cfg["lowercase"], max_len), label))
+                # interned: 50,000 reviews x ~270 tokens share one string object per distinct word
+                tokens = [sys.intern(t) for t in review_tokens(aclimdb.read_review(path), cfg["lowercase"], max_len)]
+                rows.append((tokens, label))
             examples[split] = rows
         train = examples["train"]
         order = np.random.default_rng(cfg["seed"]).permutation(len(train))

@@ -1,0 +1,111 @@
+"""Whole commands as a user waits for them: wall time and peak RSS of train.py, eval.py and
+predict.py from process start to exit (imports, preprocessing, compilation and per-epoch dev
+evaluation included), on generated data of the real dataset's size.
+
+Usage, from the repository root:
+
+    python benchmarks/commands.py --model ner [--epochs 30] [--size 6.37] [--json out.json]
+    python benchmarks/commands.py --model sentiment --epochs 1 --aclimdb_path DIR --glove_path DIR
+
+``--model ner`` generates ResumeNER-sized data (``lstm_ms.cli.sample --model ner --size 6.37``:
+3,821 / 463 / 477 sentences, ResumeNER's length profile) unless ``--data_path`` is given.
+``--model sentiment`` needs an aclImdb-sized dataset (``--aclimdb_path``, ``--glove_path``), e.g.
+written by ``lstm_ms.data.synthetic.write_aclimdb(root, 25000, 25000, mean_len=200)`` and
+``write_glove(path, 300, extra_words=[...400,000 words])``. A benchmark, not a test: nothing is
+asserted.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PREDICT_INPUT = {"ner": "高勇，男，中国国籍，无境外居留权。", "sentiment": "A wonderful, moving film. Brilliant!"}
+
+
+def timed_command(argv, cwd, log_path):
+    """Run ``argv``; returns (exit status, wall s, peak RSS MiB of that process), output to log_path."""
+    env = dict(os.environ, GLOG_v="3", PYTHONPATH=str(ROOT))
+    with open(log_path, "w") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, wall, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def first_epoch_compile(log_text):
+    """(first epoch s, median later epoch s) from the trainer's per-epoch summary lines."""
+    secs = [float(s) for s in re.findall(r"^epoch \d+: .*?, ([0-9.]+) s", log_text, re.M)]
+    if not secs:
+        return None, None
+    later = sorted(secs[1:])
+    return secs[0], (later[len(later) // 2] if later else None)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=("ner", "sentiment"), required=True)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--size", type=float, default=6.37, help="ner sample scale (6.37: ResumeNER-sized)")
+    parser.add_argument("--data_path", default="", help="ner: a ResumeNER folder instead of generated data")
+    parser.add_argument("--aclimdb_path", default="")
+    parser.add_argument("--glove_path", default="")
+    parser.add_argument("--work", default="", help="working folder (default: a new temporary one)")
+    parser.add_argument("--json", default="", help="also write the results here")
+    args = parser.parse_args(argv)
+    work = Path(args.work or tempfile.mkdtemp(prefix=f"bench-{args.model}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    if args.model == "ner":
+        data = args.data_path
+        if not data:
+            subprocess.run([py, "-m", "lstm_ms.cli.sample", "--model", "ner", "--size", str(args.size),
+                            "--out", str(work / "data")], cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            data = str(work / "data" / "ResumeNER")
+        data_flags = ["--model", "ner", "--data_path", data]
+        ckpt = work / "ckpt_ner" / "ner-best.ckpt"
+    else:
+        if not (args.aclimdb_path and args.glove_path):
+            parser.error("--model sentiment needs --aclimdb_path and --glove_path")
+        data_flags = ["--aclimdb_path", args.aclimdb_path, "--glove_path", args.glove_path]
+        ckpt = work / "ckpt" / "lstm-best.ckpt"
+    commands = [
+        ("train.py", [py, str(ROOT / "train.py"), *data_flags, "--num_epochs", str(args.epochs), "--progress", "false"]),
+        ("eval.py", [py, str(ROOT / "eval.py"), *data_flags, "--ckpt_file", str(ckpt)]),
+        ("predict.py (1 input)", [py, str(ROOT / "predict.py"), "--model", data_flags[1] if args.model == "ner"
+                                  else "sentiment", "--ckpt_file", str(ckpt), PREDICT_INPUT[args.model]]),
+    ]
+    results = []
+    for name, cmd in commands:
+        log = work / (name.split()[0].replace(".py", "") + ".log")
+        status, wall, rss = timed_command(cmd, work, log)
+        row = {"command": name, "status": status, "wall_s": round(wall, 1), "peak_rss_mib": round(rss)}
+        if name == "train.py":
+            first, later = first_epoch_compile(log.read_text(encoding="utf-8", errors="replace"))
+            row.update({"epochs": args.epochs, "first_epoch_s": first, "median_later_epoch_s": later})
+        results.append(row)
+        print(json.dumps(row), flush=True)
+        if status != 0:
+            print(f"{name} failed; see {log}", file=sys.stderr)
+            break
+    print(f"\n| {args.model} command | wall s | peak RSS MiB |\n|---|---|---|")
+    for r in results:
+        print(f"| {r['command']} | {r['wall_s']} | {r['peak_rss_mib']} |")
+    if results and results[0].get("first_epoch_s") is not None:
+        r = results[0]
+        print(f"\nfirst epoch {r['first_epoch_s']:.1f} s (graph compilation included), later epochs "
+              f"{r['median_later_epoch_s']} s (median, dev evaluation excluded); logs in {work}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": args.model, "work": str(work), "results": results}, indent=2))
+    return 0 if all(r["status"] == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
