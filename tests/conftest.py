@@ -1,4 +1,5 @@
 """Fixtures write small datasets in the real on-disk formats, so the real readers are exercised."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -8,6 +9,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GLOG_v", "3")
+# Declared test dependencies (setup.cfg extras `test` and `plot`): a missing one stops the run, it never
+# turns into silently skipped tests.
+TEST_DEPENDENCIES = {"torch": "test", "seqeval": "test", "matplotlib": "plot"}
+
+
+def missing_test_dependencies():
+    return [name for name in TEST_DEPENDENCIES if importlib.util.find_spec(name) is None]
+
+
+def pytest_sessionstart(session):
+    missing = missing_test_dependencies()
+    if missing:
+        raise pytest.UsageError(
+            f"missing test dependenc{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)} "
+            f"(extras {', '.join(sorted({TEST_DEPENDENCIES[m] for m in missing}))} of setup.cfg); install them "
+            "with `bash scripts/run_tests.sh` (sets up .venv with .[test,plot]) or `pip install -e '.[test,plot]'`")
 
 
 def run_cli(*args, cwd=None, timeout=600):

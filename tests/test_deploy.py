@@ -79,4 +79,35 @@ def test_predict_labels_a_positive_and_a_negative_review(trained, exported, imdb
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
     assert [r["label"] for r in rows] == ["pos", "neg"]
-    assert all(0.5 < r["probability"] <= 1.0 for r in rows)
+    # the reported probability is the softmax of the checkpoint network's logits for that review, and the
+    # label their argmax: the network built and loaded here without the commands' helpers
+    p = softmax(checkpoint_logits(trained / "ckpt" / "lstm-best.ckpt", [pos, neg]))
+    for r, row in zip(rows, p):
+        assert r["label"] == ["neg", "pos"][int(row.argmax())]
+        assert r["probability"] == pytest.approx(float(row.max()), abs=1e-5)
+
+
+def checkpoint_logits(ckpt, texts):
+    import mindspore as ms
+
+    from lstm_ms.core.config import config_file, load_yaml
+    from lstm_ms.core.meta import read_meta
+    from lstm_ms.tasks import get_task
+
+    task = get_task("sentiment")
+    assert list(task.labels) == ["neg", "pos"]
+    meta = read_meta(ckpt.parent / "meta.json")
+    cfg = {**load_yaml(config_file("sentiment", "CPU")), **meta["network"]}
+    ms.set_context(mode=ms.GRAPH_MODE)
+    net = task.network(cfg, meta, pretrained=False)
+    saved = ms.load_checkpoint(str(ckpt))
+    ms.load_param_into_net(net, {p.name: saved[p.name] for p in net.get_parameters()}, strict_load=True)
+    net.set_train(False)
+    examples = task.encode_texts(texts, meta, {"vocab.txt": ckpt.parent / "vocab.txt"})
+    ids, lengths = (np.stack([e[i] for e in examples]) for i in range(2))
+    return net(ms.Tensor(ids), ms.Tensor(lengths)).asnumpy().astype(np.float64)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)

@@ -1,10 +1,15 @@
 """Data parallel on CPU: msrun with 2 workers on loopback, and the failure paths of the launch scripts."""
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
 FLAGS = ["--embed_size", "50", "--num_hiddens", "16", "--batch_size", "32", "--num_epochs", "3",
@@ -17,8 +22,9 @@ def worker_logs(work):
 
 
 def test_two_workers_train_one_model(imdb_sample, tmp_path):
+    # each worker gets its own checkpoint folder ({rank} is the worker's rank): only rank 0 may write one
     proc = run_cli("scripts/run_distribute_train_cpu.sh", "2", imdb_sample / "aclImdb", imdb_sample / "glove",
-                   *FLAGS, cwd=tmp_path, timeout=900)
+                   *FLAGS, "--ckpt_path", "./ckpt_{rank}", cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     logs = worker_logs(tmp_path)
     assert sorted(logs) == [0, 1]
@@ -28,12 +34,50 @@ def test_two_workers_train_one_model(imdb_sample, tmp_path):
     assert data[0][0] != data[1][0], "both ranks saw the same data"
     assert data[0][1] == data[1][1]
     assert "global batch 32 x 2 = 64" in logs[0]
-    ckpts = sorted(p.name for p in (tmp_path / "ckpt").glob("*.ckpt"))
+    assert not (tmp_path / "ckpt_1").exists(), "rank 1 wrote checkpoint files"
     steps = re.search(r"epoch: 1 step: (\d+)", logs[0]).group(1)
-    assert ckpts == sorted([f"lstm-{e}_{steps}.ckpt" for e in (1, 2, 3)] + ["lstm-best.ckpt"])
-    records = [json.loads(l) for l in (tmp_path / "ckpt" / "metrics.jsonl").read_text().splitlines()]
-    assert len(records) == 3, "only rank 0 writes metrics"
+    written = sorted(p.relative_to(tmp_path / "ckpt_0").as_posix() for p in (tmp_path / "ckpt_0").rglob("*"))
+    assert written == sorted([f"lstm-{e}_{steps}.ckpt" for e in (1, 2, 3)] + [
+        "lstm-best.ckpt", "best.json", "metrics.jsonl", "meta.json", "config.yaml", "vocab.txt"])
+    records = [json.loads(l) for l in (tmp_path / "ckpt_0" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3], "one line per epoch, written by rank 0 only"
     assert records[-1]["loss"] < records[0]["loss"]
+
+
+def test_gradients_are_averaged_not_summed(tmp_path):
+    """One step on 2 workers, each with half of a batch, equals one step of one process on the whole
+    batch from the same weights (the loss is a batch mean): the workers' gradients are averaged."""
+    shim = tmp_path / "bin"  # msrun starts each worker as `python` from PATH: make that this interpreter
+    shim.mkdir()
+    (shim / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (shim / "python").chmod(0o755)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO), GLOG_v="3", PATH=f"{shim}:{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "mindspore.parallel.cluster.run", "--worker_num=2",
+                           "--local_worker_num=2", "--master_addr=127.0.0.1", f"--master_port={port}",
+                           f"--log_dir={tmp_path / 'msrun_log'}", "--join=True", "--cluster_time_out=120",
+                           str(REPO / "tests" / "dp_worker.py"), str(tmp_path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, "".join(f"{r}: {log[-1500:]}" for r, log in worker_logs(tmp_path).items())
+    proc = run_cli("tests/dp_worker.py", tmp_path, "--single", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
+    single = np.load(tmp_path / "single.npz")
+    assert [int(r["size"]) for r in ranks] == [2, 2] and int(single["size"]) == 1
+    assert abs(float(ranks[0]["loss"]) - float(ranks[1]["loss"])) > 1e-3  # two different halves
+    assert (float(ranks[0]["loss"]) + float(ranks[1]["loss"])) / 2 == pytest.approx(float(single["loss"]), abs=1e-6)
+    names = [k[len("after/"):] for k in single.files if k.startswith("after/")]
+    assert len(names) >= 6
+    moved = 0.0
+    for name in names:
+        for r in ranks:
+            np.testing.assert_array_equal(r["before/" + name], single["before/" + name])
+            np.testing.assert_array_equal(r["after/" + name], ranks[0]["after/" + name])  # replicas agree
+            np.testing.assert_allclose(r["after/" + name], single["after/" + name], atol=1e-5, err_msg=name)
+        moved = max(moved, float(np.abs(single["after/" + name] - single["before/" + name]).max()))
+    assert moved > 1e-2  # summed gradients would move twice as far: off by this much, not by 1e-5
 
 
 def test_a_crashing_worker_fails_the_script_and_names_its_log(imdb_sample, tmp_path):

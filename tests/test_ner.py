@@ -53,6 +53,64 @@ def test_deployment_chain_and_predict(ner_run):
     assert {"type": "CONT", "start": 5, "end": 9, "text": "中国国籍"} in found
 
 
+def test_mindir_equals_checkpoint_network_on_padded_mixed_length_rows(ner_run, tmp_path):
+    """Real test rows of several lengths, padded to the exported length: the MINDIR's emissions are the
+    checkpoint network's, and its tags (decoded as its sidecar says) are Viterbi's on the network's."""
+    import mindspore as ms
+    from mindspore import nn
+
+    from lstm_ms.core import deploy, viterbi
+    from lstm_ms.core.config import config_file, load_yaml
+    from lstm_ms.core.meta import read_meta
+    from lstm_ms.data import mindrecord
+    from lstm_ms.tasks import get_task
+
+    ckpt = ner_run / "ckpt_ner" / "ner-best.ckpt"
+    mindir = tmp_path / "ner_cmp.mindir"  # its own file: the deployment test's ner.mindir stays as it is
+    proc = run_cli("export.py", "--model", "ner", "--ckpt_file", ckpt, "--file_name", tmp_path / "ner_cmp",
+                   "--batch_size", "8", "--preprocess_path", ner_run / "preprocess_ner", cwd=ner_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    side = deploy.read_sidecar(mindir)
+    assert side["meta"]["decoder"] == "viterbi"
+    batch, max_len = side["inputs"][0]["shape"]
+    assert (batch, max_len) == (8, 64)
+
+    # 8 rows of the preprocessed test split with 8 different lengths, the longest included
+    rows = list(mindrecord.open_dataset(ner_run / "preprocess_ner" / "ner_test.mindrecord",
+                                        ("ids", "seg", "length", "tags")).create_tuple_iterator(output_numpy=True))
+    by_length = {int(r[2]): r for r in rows}
+    distinct = sorted(by_length)
+    picked = [by_length[distinct[i]] for i in np.linspace(0, len(distinct) - 1, batch).round().astype(int)]
+    lengths = np.array([int(r[2]) for r in picked], np.int32)
+    assert len(set(lengths.tolist())) == 8 and lengths.max() < max_len
+    ids, seg = np.zeros((2, batch, max_len), np.int32)
+    for i, r in enumerate(picked):
+        ids[i, : lengths[i]], seg[i, : lengths[i]] = r[0], r[1]
+    inputs = [ms.Tensor(ids), ms.Tensor(seg), ms.Tensor(lengths)]
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    deployed = nn.GraphCell(ms.load(str(mindir)))(*inputs).asnumpy()
+    # the checkpoint network, built and loaded here without the commands' helpers
+    task = get_task("ner")
+    meta = read_meta(ckpt.parent / "meta.json")
+    net = task.network({**load_yaml(config_file("ner", "CPU")), **meta["network"]}, meta, pretrained=False)
+    saved = ms.load_checkpoint(str(ckpt))
+    ms.load_param_into_net(net, {p.name: saved[p.name] for p in net.get_parameters()}, strict_load=True)
+    net.set_train(False)
+    emissions = net(*inputs)[0].asnumpy()
+    assert deployed.shape == emissions.shape == (batch, max_len, meta["num_tags"])
+    np.testing.assert_allclose(deployed, emissions, atol=1e-5)
+
+    tags = task._decode_meta(deployed, lengths, side["meta"])  # as postprocess.py and predict.py decode
+    transitions = np.clip(net.crf.transitions.asnumpy(), -viterbi.TRANSITION_CLAMP, viterbi.TRANSITION_CLAMP)
+    want = viterbi.viterbi(emissions, lengths, transitions, net.crf.start.asnumpy(), net.crf.end.asnumpy())
+    np.testing.assert_array_equal(tags, want)
+    past = np.arange(max_len)[None, :] >= lengths[:, None]
+    assert past.any() and (tags[past] == 0).all()
+    valid = ~past
+    assert (tags[valid] == np.concatenate([r[3][:n] for r, n in zip(picked, lengths)])).mean() > 0.8
+
+
 def test_pretrained_char_vectors_are_read_through_gensim(tmp_path):
     synthetic.write_bmes_corpus(tmp_path / "ResumeNER", n_train=40, n_dev=10, n_test=10, seed=2)
     chars = sorted({l.split()[0] for l in (tmp_path / "ResumeNER" / "train.char.bmes").read_text().splitlines() if l})

@@ -1,10 +1,9 @@
 """Our entity-level scores agree with seqeval (strict IOBES mode) on random tag sequences."""
 import numpy as np
 import pytest
+from seqeval import metrics as seqeval
 
 from lstm_ms.core.ner_metrics import entity_scores, token_scores
-
-seqeval = pytest.importorskip("seqeval.metrics")
 
 
 def random_sequences(rng, n, kinds=("PER", "ORG", "LOC")):
@@ -38,7 +37,23 @@ def test_entity_f1_matches_seqeval(seed):
 
 
 def test_token_weighted_f1_includes_o():
-    gold = [["B-X", "E-X", "O", "O"]]
-    pred = [["B-X", "O", "O", "O"]]
+    # tokens (gold -> pred), two sentences flattened:
+    #   B-X -> B-X, E-X -> O, O -> O | O -> O, S-Y -> O
+    # per tag (tp, predicted, support):  P,   R,  F1
+    #   B-X (1, 1, 1):                   1,   1,  1
+    #   E-X (0, 0, 1):                   0,   0,  0      (never predicted: P = 0 by zero_division)
+    #   O   (2, 4, 2):                 1/2,   1,  2*(1/2)*1/(1/2+1) = 2/3
+    #   S-Y (0, 0, 1):                   0,   0,  0
+    # weighted by support (1, 1, 2, 1; 5 tokens), O included:
+    #   F1 = (1*1 + 1*0 + 2*2/3 + 1*0) / 5 = 7/15     (O left out: (1 + 0 + 0) / 3 = 1/3;
+    #   P  = (1*1 + 0 + 2*1/2 + 0) / 5   = 2/5       macro over the 4 tags: 5/12; micro: 3/5)
+    #   R  = (1*1 + 0 + 2*1 + 0) / 5     = 3/5
+    #   accuracy = 3/5
+    gold = [["B-X", "E-X", "O"], ["O", "S-Y"]]
+    pred = [["B-X", "O", "O"], ["O", "O"]]
     scores = token_scores(gold, pred)
-    assert scores["accuracy"] == 0.75 and 0 < scores["f1"] < 1
+    assert scores["tokens"] == 5
+    assert scores["f1"] == pytest.approx(7 / 15, abs=1e-9)
+    assert scores["precision"] == pytest.approx(2 / 5, abs=1e-9)
+    assert scores["recall"] == pytest.approx(3 / 5, abs=1e-9)
+    assert scores["accuracy"] == pytest.approx(3 / 5, abs=1e-9)

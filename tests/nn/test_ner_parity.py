@@ -1,8 +1,7 @@
 """NERNet's BiLSTM emissions equal a PyTorch twin with the same weights, on a padded batch."""
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 
 @pytest.mark.parametrize("seg_size", [0, 6])

@@ -1,8 +1,7 @@
 """SentimentNet equals the same network in PyTorch (packed sequences) with weights copied across."""
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
+import torch
 
 
 @pytest.fixture(scope="module")
