@@ -27,10 +27,11 @@ MINDIR_FLAG = ("--mindir_file", {"default": "", "help": "the exported model (def
                                                        "sidecar .json gives batch size, shapes and assets"})
 
 
-def sidecar_meta(ckpt_file):
-    """The meta.json that training writes beside its checkpoints (data meta + network shape), or None."""
+def sidecar_meta(ckpt_file, task=None):
+    """The meta.json that training writes beside its checkpoints (data meta + network shape), or None;
+    with ``task`` (a model name), checked to be that model's."""
     side = Path(ckpt_file).parent / "meta.json"
-    return read_meta(side) if side.is_file() else None
+    return read_meta(side, task) if side.is_file() else None
 
 
 def adopt_checkpoint_settings(cfg, meta):
@@ -44,11 +45,11 @@ def adopt_checkpoint_settings(cfg, meta):
 
 def checkpoint_meta(ckpt_file, cfg, data_meta=None):
     """The checkpoint's own meta.json; without one, the preprocessed data's meta.json (+ the config)."""
-    meta = sidecar_meta(ckpt_file)
+    meta = sidecar_meta(ckpt_file, cfg.get("model"))
     if meta is not None:
         return meta
     if data_meta is None:
-        data_meta = read_meta(Path(cfg["preprocess_path"]) / "meta.json")
+        data_meta = read_meta(Path(cfg["preprocess_path"]) / "meta.json", cfg.get("model"))
     return data_meta
 
 

@@ -20,7 +20,7 @@ def main(argv):
     ckpt_file = require(cfg, "ckpt_file")
     if not Path(ckpt_file).is_file():
         raise UserError(ckpt_file, "checkpoint file not found")
-    adopt_checkpoint_settings(cfg, sidecar_meta(ckpt_file))
+    adopt_checkpoint_settings(cfg, sidecar_meta(ckpt_file, task.name))
     context.setup(cfg["device_target"], cfg["device_id"], cfg["mode"], seed=cfg["seed"])
     data_meta = task.ensure_prepared(cfg, log=log, reuse_without_raw=True)
     meta = checkpoint_meta(ckpt_file, cfg, data_meta)

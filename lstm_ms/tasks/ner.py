@@ -74,9 +74,10 @@ class NERTask(PreparedTask):
                 + (f", {r['repaired']} broken tag sequences repaired (first: {r['problems'][0]})" if r["repaired"] else ""))
         vocab = Vocab.build((c for c, _ in data["train"]), min_freq=cfg["min_freq"])
         tag_names = sorted({t for _, tags in data["train"] for t in tags})
-        unknown = sorted({t for s in ("dev", "test") for _, tags in data[s] for t in tags} - set(tag_names))
-        if unknown:
-            raise UserError(self._files(cfg)["dev"], f"tags not seen in train: {', '.join(unknown)}")
+        for split in ("dev", "test"):  # name the file that has them
+            unknown = sorted({t for _, tags in data[split] for t in tags} - set(tag_names))
+            if unknown:
+                raise UserError(self._files(cfg)[split], f"tags not seen in train: {', '.join(unknown)}")
         tag_vocab = Vocab(tag_names, specials=(PAD_TAG,))
         embedding_file = None
         if cfg["pretrained_path"]:
