@@ -3,6 +3,7 @@ length, each length its own static graph as the trainer compiles them (``--dynam
 dynamic-shape graph for all), then after evaluation forwards at assorted lengths.
 
     python benchmarks/memory.py [--lengths 64,128,256,384,500] [--batch_size 64] [--dynamic_shape]
+    python benchmarks/memory.py --single_cell 500     # one stock nn.LSTM(300 -> 100): forward, then backward
 
 A benchmark, not a test: it prints MiB to read. Shapes are the sentiment defaults (E=300, H=100,
 2-layer BiLSTM, vocabulary 20,000).
@@ -32,16 +33,42 @@ def rss_mib():
     return -1
 
 
+def single_cell(steps, batch):
+    """RSS of one stock nn.LSTM (300 -> 100, one layer, one direction) at [batch, steps]."""
+    from mindspore import nn, ops
+
+    class Cell(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(300, 100, 1, batch_first=True)
+
+        def construct(self, x):
+            return self.rnn(x)[0].sum()
+
+    net = Cell()
+    x = ms.Tensor(np.random.default_rng(0).random((batch, steps, 300), dtype=np.float32))
+    start = rss_mib()
+    net(x)
+    fwd = rss_mib()
+    ops.GradOperation(get_by_list=True)(net, ms.ParameterTuple(net.trainable_params()))(x)
+    both = rss_mib()
+    print(f"one LSTM cell, B={batch} T={steps}: forward graph +{fwd - start} MiB, gradient graph +{both - fwd} MiB "
+          f"(its output is {batch * steps * 100 * 4 / 2**20:.1f} MiB)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lengths", default="64,128,256,384,500")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--vocab", type=int, default=20000)
     parser.add_argument("--dynamic_shape", action="store_true")
+    parser.add_argument("--single_cell", type=int, default=0, help="only one stock LSTM cell at this length")
     args = parser.parse_args(argv)
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_device("CPU")
     print(f"after imports: {rss_mib()} MiB")
+    if args.single_cell:
+        return single_cell(args.single_cell, args.batch_size)
     task = get_task("sentiment")
     net = SentimentNet(args.vocab, 300, 100, 2, True, 2, embedding=np.zeros((args.vocab, 300), np.float32))
     opt = build_optimizer({"optimizer": "momentum", "momentum": 0.9}, net.trainable_params(),
