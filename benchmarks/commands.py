@@ -42,7 +42,7 @@ def timed_command(argv, cwd, log_path):
 
 def first_epoch_compile(log_text):
     """(first epoch s, median later epoch s) from the trainer's per-epoch summary lines."""
-    secs = [float(s) for s in re.findall(r"^epoch \d+: .*?, ([0-9.]+) s", log_text, re.M)]
+    secs = [float(s) for s in re.findall(r"^epoch \d+: .*, ([0-9.]+) s(?:,|$)", log_text, re.M)]
     if not secs:
         return None, None
     later = sorted(secs[1:])
