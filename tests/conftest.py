@@ -70,5 +70,5 @@ def exported(trained):
     proc = run_cli("export.py", "--ckpt_file", trained / "ckpt" / "lstm-best.ckpt", "--file_name", trained / "lstm",
                    "--batch_size", "16", "--preprocess_path", trained / "preprocess", cwd=trained)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "verified" in proc.stdout
+    assert "verified" in proc.stdout and "random rows of the preprocessed data" in proc.stdout, proc.stdout
     return trained / "lstm.mindir"

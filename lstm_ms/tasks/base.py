@@ -1,4 +1,6 @@
 """What every task shares: preprocessed data checked by fingerprint, bucketed MindRecord batches."""
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +28,16 @@ class PreparedTask:
     format_version = 1
     shaping_keys = ()
 
-    def fingerprint(self, cfg):
+    def fingerprint(self, cfg, log=None):
         conf, picked = config_fingerprint(cfg, self.shaping_keys)
-        return {"raw": files_fingerprint(self.raw_files(cfg)), "config": conf, "config_keys": picked}
+        files = self.raw_files(cfg)
+        start = time.perf_counter()
+        raw = files_fingerprint(files)
+        if log is not None:
+            size = sum(os.path.getsize(f) for f in files) / 2**20
+            log(f"fingerprint of the {len(files):,} raw files ({size:,.0f} MiB, by content): "
+                f"{time.perf_counter() - start:.1f} s")
+        return {"raw": raw, "config": conf, "config_keys": picked}
 
     def ensure_prepared(self, cfg, log=print, reuse_without_raw=False):
         """Preprocess when asked (skipping an up-to-date folder), else check what is there; returns meta.
@@ -40,7 +49,7 @@ class PreparedTask:
         if cfg["preprocess"]:
             self._refuse_other_task(out)
             try:
-                fp = self.fingerprint(cfg)
+                fp = self.fingerprint(cfg, log)
             except UserError as exc:
                 if not (reuse_without_raw and (out / "meta.json").is_file()):
                     raise
