@@ -8,11 +8,12 @@ from ..core.errors import UserError
 
 
 STAGING = ".staging-"
-# MindRecord's defaults (32 MiB pages) made a 50 MB file of 1 MB of text. 256 KiB pages keep a small split
-# within ~3x its payload; a 1 MiB header indexes at least 200 MB of such pages (measured). Rows of more
-# than a page (long utterances' features) need a larger ``page_size``.
+# MindRecord's defaults (32 MiB pages, 16 MiB header) made a 50 MB file of 1 MB of text. 256 KiB pages
+# and a 256 KiB header index at least 200 MB of rows (measured; a 16 KiB header failed at 50 MB) and
+# keep a small split within a few times its payload. Rows of more than a page (long utterances'
+# features), or more data, need a larger ``page_size``.
 PAGE_SIZE = 1 << 18
-HEADER_SIZE = 1 << 20
+HEADER_SIZE = 1 << 18
 
 
 def _pid_alive(pid):
