@@ -242,7 +242,9 @@ class Trainer:
         start_epoch = self._restore(steps_per_epoch)
         n_params = sum(int(np.prod(p.shape)) for p in self.trainable)
         self.log(f"training {task.name}: {steps_per_epoch} steps/epoch, {cfg['num_epochs']} epochs, "
-                 f"batch {cfg['batch_size']} x {self.group_size} device(s), {n_params:,} trainable parameters")
+                 f"batch {cfg['batch_size']} x {self.group_size} device(s)"
+                 + (f" (at most {cfg['batch_tokens']} padded tokens per batch)" if cfg.get("batch_tokens") else "")
+                 + f", {n_params:,} trainable parameters")
         for epoch in range(start_epoch + 1, cfg["num_epochs"] + 1):
             record = self._train_epoch(epoch, steps_per_epoch)
             if dev_ds is not None:

@@ -11,13 +11,13 @@ from ..core.meta import read_meta
 from ..data import mindrecord
 
 
-def equal_steps(rows, batch_size, buckets):
-    """Full batches that ``rows`` examples surely fill when spread over ``buckets`` buckets
-    (each bucket leaves fewer than ``batch_size`` behind)."""
-    steps = -(-(rows - buckets * (batch_size - 1)) // batch_size)
+def equal_steps(rows, batch_sizes):
+    """Full batches that ``rows`` examples surely fill when spread over buckets of these batch sizes
+    (each bucket leaves fewer than its batch size behind)."""
+    steps = -(-(rows - sum(b - 1 for b in batch_sizes)) // max(batch_sizes))
     if steps < 1:
-        raise UserError("--batch_size", f"{rows} examples per device fill no guaranteed batch of {batch_size} "
-                                        f"over {buckets} buckets; use fewer devices or a smaller batch")
+        raise UserError("--batch_size", f"{rows} examples per device fill no guaranteed batch of {max(batch_sizes)} "
+                                        f"over {len(batch_sizes)} buckets; use fewer devices or a smaller batch")
     return steps
 
 
@@ -130,6 +130,14 @@ class PreparedTask:
             return [max_len]
         return sorted({min(int(p), max_len) for p in cfg["bucket_lengths"]} | {max_len})
 
+    @staticmethod
+    def bucket_batch_sizes(cfg, pads):
+        """Rows per batch of each bucket: ``batch_size``, or with ``batch_tokens`` > 0 at most that many
+        padded tokens per batch (fewer rows for long buckets: a training step's memory grows with
+        rows x length)."""
+        tokens = cfg.get("batch_tokens", 0)
+        return [min(cfg["batch_size"], max(1, tokens // p)) if tokens else cfg["batch_size"] for p in pads]
+
     def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1):
         """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
 
@@ -149,9 +157,10 @@ class PreparedTask:
                 order = order[shard[1]::shard[0]]
         ds = mindrecord.open_dataset(path, columns, order)
         pads = self.bucket_lengths(cfg, meta)
-        ds = ds.bucket_batch_by_length([columns[0]], [p + 1 for p in pads], [cfg["batch_size"]] * (len(pads) + 1),
+        sizes = self.bucket_batch_sizes(cfg, pads)
+        ds = ds.bucket_batch_by_length([columns[0]], [p + 1 for p in pads], sizes + sizes[-1:],
                                        pad_info={c: ([None], 0) for c in pad_columns},
                                        pad_to_bucket_boundary=to_boundary, drop_remainder=training)
         if shard:
-            ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], cfg["batch_size"], len(pads)))
+            ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], sizes))
         return ds

@@ -90,3 +90,19 @@ def test_another_format_version_is_refused_without_preprocess(setup, monkeypatch
         task.ensure_prepared({**cfg, "preprocess": False}, log=lambda m: None)
     _, log = prepare(task, cfg)
     assert "format version" in log and "rebuilding" in log
+
+
+def test_batch_tokens_bounds_rows_times_padded_length(setup):
+    """``batch_tokens``: long buckets get fewer rows, short ones keep batch_size; no row is lost
+    from evaluation."""
+    _, task, cfg = setup
+    cfg = {**cfg, "batch_size": 8, "bucket_lengths": [16, 24], "max_len": 64, "batch_tokens": 96}
+    meta = task.ensure_prepared(cfg, log=lambda m: None)
+    assert task.bucket_batch_sizes(cfg, task.bucket_lengths(cfg, meta)) == [6, 4, 1]
+    shapes = [ids.shape for ids, _, _ in task.dataset("train", cfg, meta, training=True).create_tuple_iterator(
+        num_epochs=1, output_numpy=True)]
+    assert shapes and all(rows * length <= 96 for rows, length in shapes)
+    assert {(4, 24), (1, 64)} <= set(shapes), shapes  # the budget, not batch_size, sets these batches
+    n_test = sum(len(label) for _, _, label in task.dataset("test", cfg, meta, training=False).create_tuple_iterator(
+        num_epochs=1, output_numpy=True))
+    assert n_test == meta["splits"]["test"]["n"]
