@@ -37,8 +37,8 @@ def _read(path):
         raise UserError(path, f"not a readable MindSpore checkpoint ({str(exc).splitlines()[0]})") from None
 
 
-def _check_shapes(path, params, cell, what):
-    mine = {p.name: p for p in cell.get_parameters()}
+def _check_shapes(path, params, mine, what):
+    """``mine``: {name: Parameter} that ``params`` (from the file) must all hold, with equal shapes."""
     missing = sorted(set(mine) - set(params))
     if missing:
         raise UserError(path, f"checkpoint does not match the {what}: no parameter {missing[0]}"
@@ -53,33 +53,34 @@ def _check_shapes(path, params, cell, what):
 def load_into(net, path):
     """Load the network weights of ``path`` into ``net``; a missing file or any name/shape mismatch
     is a UserError. Optimizer state and run state in the file are ignored."""
+    return _load_weights(net, path, _read(path))
+
+
+def _load_weights(net, path, params):
     import mindspore as ms
 
-    params = _read(path)
-    mine = _check_shapes(path, params, net, "config")
+    mine = _check_shapes(path, params, {p.name: p for p in net.get_parameters()}, "config")
     ms.load_param_into_net(net, {k: params[k] for k in mine}, strict_load=True)
     return net
 
 
 def load_training_state(step_cell, net, path):
     """Restore a run from ``path`` into the training step cell: weights always; optimizer state when
-    the file has it (else only the weights, said in ``restored``). Returns the run state
-    ``{"epoch", "best_score", "best_epoch", "restored"}`` (epoch from the file name for checkpoints
-    written without it)."""
+    the file has all of it (``with_optimizer``). Returns the run state
+    ``{"epoch", "best_score", "best_epoch", "with_optimizer"}`` (epoch from the file name for
+    checkpoints written without it)."""
     import mindspore as ms
 
     params = _read(path)
-    load_into(net, path)
-    optimizer_params = [p for p in step_cell.get_parameters()
-                        if p.name not in {q.name for q in net.get_parameters()} and p.name not in _NOT_STATE]
+    _load_weights(net, path, params)
+    weights = {p.name for p in net.get_parameters()}
+    optimizer_params = [p for p in step_cell.get_parameters() if p.name not in weights and p.name not in _NOT_STATE]
     have = [p for p in optimizer_params if p.name in params]
-    if have and len(have) == len(optimizer_params):
-        _check_shapes(path, {p.name: params[p.name] for p in have}, _Params(have), "optimizer")
+    with_optimizer = bool(have) and len(have) == len(optimizer_params)
+    if with_optimizer:
+        _check_shapes(path, params, {p.name: p for p in have}, "optimizer")
         for p in have:  # by exact name (load_param_into_net's loose matching would map moments.x onto x)
             p.set_data(ms.Tensor(params[p.name].asnumpy(), p.dtype))
-        restored = "network and optimizer state"
-    else:
-        restored = "network weights only (the file has no optimizer state)"
     state = {k: _scalar(params[k]) for k in STATE_KEYS if k in params}
     if "epoch" not in state:
         m = _EPOCH_FILE.search(str(path))
@@ -87,18 +88,8 @@ def load_training_state(step_cell, net, path):
     state["epoch"] = int(state["epoch"])
     state.setdefault("best_score", -math.inf)
     state["best_epoch"] = int(state["best_epoch"]) if state.get("best_epoch", -1) >= 0 else None
-    state["restored"] = restored
+    state["with_optimizer"] = with_optimizer
     return state
-
-
-class _Params:
-    """Adapter: a list of parameters with the ``get_parameters`` of a cell."""
-
-    def __init__(self, params):
-        self.params = params
-
-    def get_parameters(self):
-        return iter(self.params)
 
 
 def _scalar(value):

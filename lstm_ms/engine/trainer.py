@@ -134,12 +134,14 @@ class Trainer:
             return 0
         state = checkpoint.load_training_state(self.step_cell, self.net, path)
         start = min(state["epoch"], self.cfg["num_epochs"])
-        if state["restored"].startswith("network weights only"):
+        if not state["with_optimizer"]:
             self.optimizer.global_step.set_data(_global_step(start * steps_per_epoch))
         self.best, self.best_epoch = state["best_score"], state["best_epoch"]
         if self.best_epoch is None:  # a checkpoint written without run state: best.json has it
             self.best, self.best_epoch = self._best_on_disk()
-        self.log(f"resuming from {path} after epoch {start} ({state['restored']}; global step "
+        restored = ("network and optimizer state" if state["with_optimizer"]
+                    else "network weights only (the file has no optimizer state)")
+        self.log(f"resuming from {path} after epoch {start} ({restored}; global step "
                  f"{int(self.optimizer.global_step.asnumpy()[0])}; best so far: "
                  + (f"epoch {self.best_epoch}, {self.best:.4f})" if self.best_epoch else "none)"))
         if self.rank == 0:
