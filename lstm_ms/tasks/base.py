@@ -46,37 +46,31 @@ class PreparedTask:
         holds this task's data, use that data as it is (checked like ``--preprocess false``) and say so.
         """
         out = Path(cfg["preprocess_path"])
-        if cfg["preprocess"]:
-            self._refuse_other_task(out)
-            try:
-                fp = self.fingerprint(cfg, log)
-            except UserError as exc:
-                if not (reuse_without_raw and (out / "meta.json").is_file()):
-                    raise
-                log(f"note: {exc}; evaluating the preprocessed data in {out} as it is")
-                return self._check_prepared(cfg, out)
-            if (out / "meta.json").is_file():
-                meta = read_meta(out / "meta.json")
-                if meta.get("fingerprint") == fp and meta.get("format_version") == self.format_version:
-                    log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
-                    return meta
-                old = meta.get("fingerprint") or {}
-                why = [w for w, changed in (("the dataset changed", old.get("raw") != fp["raw"]),
-                                            ("the config changed", old.get("config") != fp["config"]),
-                                            ("format version", meta.get("format_version") != self.format_version))
-                       if changed]
-                log(f"preprocessed data in {out} is out of date ({', '.join(why)}); rebuilding it")
-            (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
-            return self.prepare(cfg, fp, log)
-        return self._check_prepared(cfg, out)
-
-    def _refuse_other_task(self, out):
-        """Never overwrite another model's preprocessed data."""
-        if (out / "meta.json").is_file():
-            other = read_meta(out / "meta.json").get("task")
-            if other != self.name:
-                raise UserError(out, f"holds preprocessed data of model {other!r}; give --model {self.name} "
-                                     "its own --preprocess_path")
+        if not cfg["preprocess"]:
+            return self._check_prepared(cfg, out)
+        existing = read_meta(out / "meta.json") if (out / "meta.json").is_file() else None
+        if existing is not None and existing.get("task") != self.name:  # never overwrite another model's data
+            raise UserError(out, f"holds preprocessed data of model {existing.get('task')!r}; give --model "
+                                 f"{self.name} its own --preprocess_path")
+        try:
+            fp = self.fingerprint(cfg, log)
+        except UserError as exc:
+            if not (reuse_without_raw and existing is not None):
+                raise
+            log(f"note: {exc}; evaluating the preprocessed data in {out} as it is")
+            return self._check_prepared(cfg, out)
+        if existing is not None:
+            if existing.get("fingerprint") == fp and existing.get("format_version") == self.format_version:
+                log(f"preprocessed data in {out} is up to date with the dataset and config; reusing it")
+                return existing
+            old = existing.get("fingerprint") or {}
+            why = [w for w, changed in (("the dataset changed", old.get("raw") != fp["raw"]),
+                                        ("the config changed", old.get("config") != fp["config"]),
+                                        ("format version", existing.get("format_version") != self.format_version))
+                   if changed]
+            log(f"preprocessed data in {out} is out of date ({', '.join(why)}); rebuilding it")
+        (out / "meta.json").unlink(missing_ok=True)  # an interrupted run must not look complete
+        return self.prepare(cfg, fp, log)
 
     def _check_prepared(self, cfg, out):
         meta = read_meta(out / "meta.json")
