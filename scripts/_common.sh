@@ -33,25 +33,35 @@ raw_flags() {
         || { echo "error: --model: unknown model '$model'" >&2; return 2; }
 }
 
+# dataset_args ARGS...: split ARGS into the leading positional dataset paths and the flags after them.
+# Sets DATA (the model's dataset flags, e.g. --aclimdb_path A --glove_path G, filled in order), NPOS (how
+# many positional paths), NFLAGS (how many dataset flags the model has) and REST (the --key value flags).
+dataset_args() {
+    local positional=()
+    while [ $# -gt 0 ] && [[ "$1" != --* ]]; do positional+=("$1"); shift; done
+    REST=("$@")
+    local flags; flags=$(raw_flags "$@") || return 2
+    DATA=(); NPOS=${#positional[@]}; NFLAGS=0
+    for f in $flags; do [ $NFLAGS -lt $NPOS ] && DATA+=("$f" "${positional[$NFLAGS]}"); NFLAGS=$((NFLAGS + 1)); done
+    DATASET_USAGE=$(echo $flags | tr a-z- A-Z_ | sed 's/__//g')
+}
+
 # train_main TARGET ARGS...: [DEVICE_ID] DATASET_PATH... [--key value ...] (DEVICE_ID for GPU and Ascend
 # only). Preprocessing runs first and is skipped when up to date.
 train_main() {
     local target="$1"; shift
     local lower; lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
-    local device=() positional=()
+    local device=()
     if [ "$target" != CPU ]; then
-        [ $# -ge 1 ] && [[ "$1" =~ ^[0-9]+$ ]] || { echo "usage: bash scripts/run_train_$lower.sh DEVICE_ID ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2; return 2; }
+        [ $# -ge 1 ] && [[ "$1" =~ ^[0-9]+$ ]] || { echo "usage: bash scripts/run_train_$lower.sh DEVICE_ID DATASET_PATH... [--key value ...]" >&2; return 2; }
         export DEVICE_ID="$1"; device=(--device_id "$1"); shift
     fi
-    while [ $# -gt 0 ] && [[ "$1" != --* ]]; do positional+=("$1"); shift; done
-    local flags; flags=$(raw_flags "$@") || return 2
-    local data=() i=0
-    for f in $flags; do [ $i -lt ${#positional[@]} ] && data+=("$f" "${positional[$i]}"); i=$((i + 1)); done
-    if [ ${#positional[@]} -lt 1 ] || [ ${#positional[@]} -gt $i ]; then
-        echo "usage: bash scripts/run_train_$lower.sh ${device:+DEVICE_ID }$(echo $flags | tr a-z- A-Z_ | sed 's/__//g') [--key value ...]" >&2; return 2
+    dataset_args "$@" || return 2
+    if [ "$NPOS" -lt 1 ] || [ "$NPOS" -gt "$NFLAGS" ]; then
+        echo "usage: bash scripts/run_train_$lower.sh ${device:+DEVICE_ID }$DATASET_USAGE [--key value ...]" >&2; return 2
     fi
     run_logged "${LOG_DIR:-.}/train_$lower.log" "$PYTHON" "$REPO/train.py" --device_target "$target" "${device[@]}" \
-        --preprocess true "${data[@]}" "$@"
+        --preprocess true "${DATA[@]}" "${REST[@]}"
 }
 
 # eval_main TARGET ARGS...: [DEVICE_ID] DATASET_PATH... CKPT_FILE [--key value ...]
@@ -86,11 +96,12 @@ eval_main() {
 msrun_main() {
     local target="$1" workers="$2"; shift 2
     local lower; lower=$(echo "$target" | tr '[:upper:]' '[:lower:]')
-    if [ $# -lt 2 ] || ! [[ "$workers" =~ ^[1-9][0-9]*$ ]] || [[ "$1" == --* ]] || [[ "$2" == --* ]]; then
-        echo "usage: bash scripts/run_distribute_train_$lower.sh $( [ "$target" = CPU ] && echo WORKER_NUM || echo DEVICE_NUM ) ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2
+    dataset_args "$@" || return 2
+    if ! [[ "$workers" =~ ^[1-9][0-9]*$ ]] || [ "$NPOS" -lt 1 ] || [ "$NPOS" -gt "$NFLAGS" ]; then
+        echo "usage: bash scripts/run_distribute_train_$lower.sh $( [ "$target" = CPU ] && echo WORKER_NUM || echo DEVICE_NUM ) $DATASET_USAGE [--key value ...]" >&2
         return 2
     fi
-    local aclimdb="$1" glove="$2"; shift 2
+    local data=("${DATA[@]}"); set -- "${REST[@]}"
     local msrun_cmd=()
     if command -v msrun >/dev/null 2>&1; then msrun_cmd=(msrun)
     elif "$PYTHON" -c "import mindspore.parallel.cluster.run" >/dev/null 2>&1; then msrun_cmd=("$PYTHON" -m mindspore.parallel.cluster.run)
@@ -104,14 +115,14 @@ msrun_main() {
     rm -rf "$log_dir"
     # preprocess once, before the workers start; they then read the same MindRecord files
     run_logged "${LOG_DIR:-.}/preprocess_$lower.log" "$PYTHON" "$REPO/train.py" --device_target "$target" \
-        --preprocess true --preprocess_only --aclimdb_path "$aclimdb" --glove_path "$glove" "$@" || return $?
+        --preprocess true --preprocess_only "${data[@]}" "$@" || return $?
     local port="${MS_MASTER_PORT:-$(( 20000 + RANDOM % 20000 ))}"
     echo "starting $workers $target workers with msrun (master 127.0.0.1:$port); worker logs: $log_dir/worker_<rank>.log"
     set +e
     "${msrun_cmd[@]}" --worker_num="$workers" --local_worker_num="$workers" --master_addr=127.0.0.1 \
         --master_port="$port" --log_dir="$log_dir" --join=True --cluster_time_out="${CLUSTER_TIME_OUT:-300}" \
         "$REPO/train.py" --device_target "$target" --distribute true --preprocess false \
-        --aclimdb_path "$aclimdb" --glove_path "$glove" "$@" > "${LOG_DIR:-.}/msrun_$lower.log" 2>&1
+        "${data[@]}" "$@" > "${LOG_DIR:-.}/msrun_$lower.log" 2>&1
     local status=$?
     set -e
     rm -rf "$shim"
@@ -128,25 +139,32 @@ msrun_main() {
     echo "all $workers workers finished; worker logs in $log_dir"
 }
 
-# rank_table_main RANK_TABLE_FILE ACLIMDB_PATH GLOVE_PATH [--key value ...]: the Ascend way, one
-# process per device with RANK_TABLE_FILE, RANK_SIZE, RANK_ID and DEVICE_ID; waits for every process
-# and returns the worst exit status, naming the failing rank's log.
+# rank_table_main RANK_TABLE_FILE DATASET_PATH... [--key value ...]: the Ascend way, one process per
+# device with RANK_TABLE_FILE, RANK_SIZE, RANK_ID and DEVICE_ID (config: models/<model>/config_ascend_8p.yaml);
+# waits for every process and returns the worst exit status, naming the failing rank's log.
 rank_table_main() {
-    if [ $# -lt 3 ] || [[ "$1" == --* ]] || [[ "$2" == --* ]] || [[ "$3" == --* ]]; then
-        echo "usage: bash scripts/run_distribute_train_ascend.sh RANK_TABLE_FILE ACLIMDB_PATH GLOVE_PATH [--key value ...]" >&2
+    local table_arg="${1:-}"; [ $# -ge 1 ] && shift
+    dataset_args "$@" || return 2
+    if [ -z "$table_arg" ] || [[ "$table_arg" == --* ]] || [ "$NPOS" -lt 1 ] || [ "$NPOS" -gt "$NFLAGS" ]; then
+        echo "usage: bash scripts/run_distribute_train_ascend.sh RANK_TABLE_FILE $DATASET_USAGE [--key value ...]" >&2
         return 2
     fi
-    [ -f "$1" ] || { echo "error: $1: rank table file not found" >&2; return 2; }
-    local table; table="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-    local aclimdb glove
-    aclimdb="$(cd "$2" 2>/dev/null && pwd || echo "$2")"; glove="$(cd "$(dirname "$3")" 2>/dev/null && pwd)/$(basename "$3")"
-    shift 3
+    [ -f "$table_arg" ] || { echo "error: $table_arg: rank table file not found" >&2; return 2; }
+    local table; table="$(cd "$(dirname "$table_arg")" && pwd)/$(basename "$table_arg")"
+    local data=() i
+    for ((i = 0; i < ${#DATA[@]}; i += 2)); do  # absolute paths: every rank runs in its own folder
+        data+=("${DATA[$i]}" "$(cd "$(dirname "${DATA[$((i + 1))]}")" 2>/dev/null && pwd)/$(basename "${DATA[$((i + 1))]}")")
+    done
+    set -- "${REST[@]}"
     local size
     size=$("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(len(s["device"]) for s in t["server_list"]))' "$table" 2>/dev/null) \
         || { echo "error: $table: not a rank table (expected server_list[].device[])" >&2; return 2; }
     export RANK_TABLE_FILE="$table" RANK_SIZE="$size"
-    local work="$PWD" config="$REPO/models/sentiment/config_ascend_8p.yaml"
-    common=(--device_target Ascend --config_path "$config" --aclimdb_path "$aclimdb" --glove_path "$glove"
+    local model=sentiment prev=""
+    for a in "$@"; do [ "$prev" = --model ] && model="$a"; prev="$a"; done
+    local work="$PWD" config="$REPO/models/$model/config_ascend_8p.yaml"
+    [ -f "$config" ] || config="$REPO/models/$model/config_ascend.yaml"
+    common=(--device_target Ascend --config_path "$config" "${data[@]}"
             --preprocess_path "$work/preprocess" --ckpt_path "$work/ckpt" "$@")
     run_logged "$work/preprocess_ascend.log" "$PYTHON" "$REPO/train.py" "${common[@]}" --preprocess true --preprocess_only || return $?
     local pids=() i

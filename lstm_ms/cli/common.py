@@ -62,3 +62,18 @@ def network_from_checkpoint(task, cfg, ckpt_file, meta):
     checkpoint.load_into(net, ckpt_file)
     net.set_train(False)
     return net
+
+
+def write_hypotheses(result, json_path):
+    """Move a result's per-input output sentences (``hypotheses``, seq2seq) out of the metrics into a
+    text file beside ``json_path``, one line per input in the dataset's order; returns its path or None."""
+    from ..core.atomic import write_text
+
+    hypotheses = result.pop("hypotheses", None)
+    if hypotheses is None:
+        return None
+    json_path = str(json_path)
+    path = Path((json_path[:-5] if json_path.endswith(".json") else json_path) + ".hyp.txt")
+    write_text(path, "".join(h + "\n" for h in hypotheses))
+    result["hypotheses_file"] = str(path)
+    return path

@@ -5,7 +5,8 @@ from . import log, run
 from ..core import config
 from ..core.atomic import write_json
 from ..core.errors import UserError
-from .common import adopt_checkpoint_settings, checkpoint_meta, network_from_checkpoint, require, sidecar_meta
+from .common import (adopt_checkpoint_settings, checkpoint_meta, network_from_checkpoint, require, sidecar_meta,
+                     write_hypotheses)
 
 EXTRA = [("--result_file", {"default": "", "help": "metrics JSON (default: <ckpt_file>.eval.json)"}),
          ("--split", {"default": "test", "help": "which preprocessed split to evaluate"})]
@@ -34,8 +35,9 @@ def main(argv):
     result.update({"checkpoint": str(ckpt_file), "split": cfg["split"], "model": task.name})
     log(task.report(result))
     out = cfg["result_file"] or f"{ckpt_file}.eval.json"
+    hyp_file = write_hypotheses(result, out)
     write_json(out, result)
-    log(f"metrics written to {out}")
+    log(f"metrics written to {out}" + (f", translations to {hyp_file}" if hyp_file else ""))
     return 0
 
 

@@ -8,7 +8,7 @@ from . import log, run
 from ..core import config, deploy
 from ..core.atomic import write_json, write_text
 from ..core.errors import UserError
-from .common import MINDIR_FLAG, exported_model
+from .common import MINDIR_FLAG, exported_model, write_hypotheses
 
 EXTRA = [MINDIR_FLAG,
          ("--result_path", {"default": "./result_Files", "help": "the inference results"}),
@@ -35,6 +35,7 @@ def main(argv):
     text = task.report(result)
     log(text)
     out = Path(cfg["metrics_file"])
+    write_hypotheses(result, out)
     write_json(out, result)
     write_text(out.parent / "acc.log", text + "\n")
     log(f"metrics written to {out} and {out.parent / 'acc.log'}")

@@ -58,23 +58,20 @@ def main(argv):
             raise UserError(ckpt, "checkpoint file not found")
         meta = checkpoint_meta(ckpt, cfg)
         assets = {a: ckpt.parent / a for a in task.assets}
-        from ..engine.trainer import for_evaluation
-
-        # a checkpoint network takes any shape (one dynamic graph): batches only as large as the input
-        # and only as long as their longest row, so one short sentence is a [1, length] forward pass
+        # a checkpoint network takes any shape (dynamic graphs): batches only as large as the input and
+        # only as long as their longest row, so one short sentence is a [1, length] forward pass
         batch = min(cfg["batch_size"], len(texts))
-        net, meta = task.inference_network(network_from_checkpoint(task, cfg, ckpt, meta), meta)
-        net = for_evaluation(net, task)
+        predict, meta = task.predictor(network_from_checkpoint(task, cfg, ckpt, meta), cfg, meta)
     else:
         raise UserError("--ckpt_file", "is required (or --mindir_file)")
     examples = task.encode_texts(texts, meta, assets)
     rows = []
     for arrays, valid in deploy.pad_batches(examples, batch, task.pad_example(meta)):
-        if not cfg["mindir_file"]:
-            longest = int(arrays[task.input_names.index("lengths")].max())
-            arrays = [a[:, :longest] if a.ndim >= 2 else a for a in arrays]
-        out = net(*[ms.Tensor(a) for a in arrays])
-        first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+        if cfg["mindir_file"]:
+            out = net(*[ms.Tensor(a) for a in arrays])
+            first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+        else:
+            first = predict(arrays)
         rows.extend(first[:valid])
     for text, row in zip(texts, rows):
         result = task.describe(np.asarray(row), text, meta)

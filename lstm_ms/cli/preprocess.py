@@ -2,6 +2,8 @@
 (or the Python MINDIR runner), encoded by the same code the trainer uses."""
 from pathlib import Path
 
+import numpy as np
+
 from . import log, run
 from ..core import config, deploy
 from ..core.errors import UserError
@@ -23,8 +25,9 @@ def main(argv):
     examples = task.raw_examples(dataset, side["meta"], side["asset_paths"], cfg["split"])
     if not examples:
         raise UserError(dataset, f"no examples in the {cfg['split']} split")
-    fill = (task.pad_example(side["meta"]), -1)
-    batches = ((arrays, [label for _, label in chunk] + [-1] * (side["batch_size"] - valid))
+    no_label = np.full_like(np.asarray(examples[0][1]), -1)  # the label of a row that only pads the last batch
+    fill = (task.pad_example(side["meta"]), no_label)
+    batches = ((arrays, [label for _, label in chunk] + [no_label] * (side["batch_size"] - valid))
                for (arrays, valid), chunk in _chunks(examples, side["batch_size"], fill))
     count = deploy.write_input_bins(cfg["result_path"], side["name"], batches)
     log(f"wrote {count} batches of {side['batch_size']} ({len(examples)} examples) under {Path(cfg['result_path'])}")

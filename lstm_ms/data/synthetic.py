@@ -2,6 +2,7 @@
 
 The text is generated, the format is real: readers see the same folders, names and markup.
 """
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -138,4 +139,114 @@ def write_bmes_corpus(root, n_train=600, n_dev=100, n_test=150, seed=0, clauses=
             pairs = [p for _ in range(k) for p in _ner_sentence(rng)]
             lines += [f"{c} {t}" for c, t in pairs] + [""]
         (root / f"{split}.char.bmes").write_text("\n".join(lines), encoding="utf-8")
+    return root
+
+
+# ---------------------------------------------------------------- Multi30k-style German/English
+# A small real lexicon; the English side is a function of the German derivation and vice versa.
+_MT_AGENTS = [("Mann", "m", "man"), ("Frau", "f", "woman"), ("Mädchen", "n", "girl"), ("Kind", "n", "child"),
+              ("Hund", "m", "dog"), ("Katze", "f", "cat"), ("Arbeiter", "m", "worker"),
+              ("Tänzerin", "f", "dancer")]
+_MT_THINGS = [("Ball", "m", "ball"), ("Hut", "m", "hat"), ("Tasche", "f", "bag"), ("Buch", "n", "book"),
+              ("Apfel", "m", "apple"), ("Schirm", "m", "umbrella"), ("Fahrrad", "n", "bike")]
+_MT_PLACES = [("Straße", "f", "street"), ("Park", "m", "park"), ("Strand", "m", "beach"),
+              ("Wiese", "f", "meadow"), ("Brücke", "f", "bridge"), ("Bank", "f", "bench"),
+              ("Gras", "n", "grass"), ("Wasser", "n", "water")]
+_MT_ADJECTIVES = [("rot", "red"), ("blau", "blue"), ("grün", "green"), ("schwarz", "black"),
+                  ("weiß", "white"), ("klein", "small"), ("groß", "big"), ("jung", "young"), ("alt", "old"),
+                  ("müde", "tired")]
+# (finite verb, clause-final complement or None, English, takes an accusative object)
+_MT_VERBS = [("läuft", None, "runs", False), ("sitzt", None, "sits", False), ("steht", None, "stands", False),
+             ("springt", None, "jumps", False), ("schwimmt", None, "swims", False),
+             ("schläft", None, "sleeps", False), ("lacht", None, "laughs", False),
+             ("fährt", "Fahrrad", "rides a bike", False), ("fährt", "Auto", "drives a car", False),
+             ("spielt", "Fußball", "plays soccer", False),
+             ("hält", None, "holds", True), ("trägt", None, "carries", True), ("wirft", None, "throws", True),
+             ("sieht", None, "sees", True)]
+_MT_PREPOSITIONS = [("auf", "on"), ("in", "in"), ("an", "at"), ("neben", "next to"), ("vor", "in front of"),
+                    ("hinter", "behind")]
+_MT_ARTICLES = {  # (definite, case) -> article by gender m, f, n
+    (True, "nom"): ("der", "die", "das"), (True, "acc"): ("den", "die", "das"), (True, "dat"): ("dem", "der", "dem"),
+    (False, "nom"): ("ein", "eine", "ein"), (False, "acc"): ("einen", "eine", "ein"),
+    (False, "dat"): ("einem", "einer", "einem")}
+_MT_ENDINGS = {  # adjective endings after the article (weak after der, mixed after ein)
+    (True, "nom"): ("e", "e", "e"), (True, "acc"): ("en", "e", "e"), (True, "dat"): ("en", "en", "en"),
+    (False, "nom"): ("er", "e", "es"), (False, "acc"): ("en", "e", "es"), (False, "dat"): ("en", "en", "en")}
+_MT_CONTRACTIONS = {("in", "dem"): "im", ("an", "dem"): "am"}
+
+
+def _mt_noun_phrase(rng, pool, case):
+    noun, gender, english = pool[rng.integers(len(pool))]
+    definite = bool(rng.random() < 0.5)
+    g = "mfn".index(gender)
+    de, en = [_MT_ARTICLES[definite, case][g]], []
+    if rng.random() < 0.3:
+        adj, adj_en = _MT_ADJECTIVES[rng.integers(len(_MT_ADJECTIVES))]
+        ending = _MT_ENDINGS[definite, case][g]
+        de.append(adj + (ending[1:] if adj.endswith("e") else ending))
+        en.append(adj_en)
+    de.append(noun)
+    en.append(english)
+    article = "the" if definite else ("an" if en[0][0] in "aeiou" else "a")
+    return de, [article] + en
+
+
+def _mt_prep_phrase(rng, prep, prep_en, pool):
+    de, en = _mt_noun_phrase(rng, pool, "dat")
+    short = _MT_CONTRACTIONS.get((prep, de[0]))
+    return ([short] + de[1:] if short else [prep] + de), [prep_en] + en
+
+
+def _mt_clause(rng, front):
+    """German and English word lists of one clause; ``front`` moves the place phrase first (German V2)."""
+    subj_de, subj_en = _mt_noun_phrase(rng, _MT_AGENTS, "nom")
+    verb, complement, verb_en, transitive = _MT_VERBS[rng.integers(len(_MT_VERBS))]
+    obj_de, obj_en = _mt_noun_phrase(rng, _MT_THINGS, "acc") if transitive else ([], [])
+    with_de, with_en = _mt_prep_phrase(rng, "mit", "with", _MT_AGENTS) if rng.random() < 0.2 else ([], [])
+    place_de, place_en = [], []
+    if rng.random() < 0.55:
+        prep, prep_en = _MT_PREPOSITIONS[rng.integers(len(_MT_PREPOSITIONS))]
+        place_de, place_en = _mt_prep_phrase(rng, prep, prep_en, _MT_PLACES)
+    tail = [complement] if complement else []
+    if front and place_de:
+        de = place_de + [verb] + subj_de + obj_de + with_de + tail
+        en = place_en + [","] + subj_en + [verb_en] + obj_en + with_en
+    else:
+        de = subj_de + [verb] + obj_de + with_de + place_de + tail
+        en = subj_en + [verb_en] + obj_en + with_en + place_en
+    return de, en
+
+
+def _mt_sentence(rng):
+    while True:
+        de, en = _mt_clause(rng, front=bool(rng.random() < 0.3))
+        if rng.random() < 0.25:
+            de2, en2 = _mt_clause(rng, front=False)
+            de, en = de + ["und"] + de2, en + ["and"] + en2
+        if len(de) <= 14:
+            break
+    de_text = " ".join(de)
+    en_text = " ".join(en).replace(" ,", ",")
+    return de_text[0].upper() + de_text[1:] + ".", en_text[0].upper() + en_text[1:] + "."
+
+
+def write_multi30k(root, n_train=2000, n_val=200, n_test=200, seed=0, gz=False, test_name="test_2016_flickr"):
+    """``root/{train,val,<test_name>}.{de,en}`` (``.gz`` with ``gz``): generated German captions of 3-14
+    words and their English translations, e.g. ``Ein Mann fährt Fahrrad.`` / ``A man rides a bike.``
+    (always in train). Articles, adjective endings and ``im``/``am`` follow gender and case, a clause-final
+    complement (``fährt ... Fahrrad``) and a fronted place phrase reorder words; the English is a function
+    of the German and the German of the English."""
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for stem, n in (("train", n_train), ("val", n_val), (test_name, n_test)):
+        pairs = [_mt_sentence(rng) for _ in range(n)]
+        if stem == "train" and pairs and ("Ein Mann fährt Fahrrad.", "A man rides a bike.") not in pairs:
+            pairs[0] = ("Ein Mann fährt Fahrrad.", "A man rides a bike.")
+        for side, lang in enumerate(("de", "en")):
+            data = "".join(p[side] + "\n" for p in pairs).encode("utf-8")
+            if gz:
+                (root / f"{stem}.{lang}.gz").write_bytes(gzip.compress(data, mtime=0))
+            else:
+                (root / f"{stem}.{lang}").write_bytes(data)
     return root

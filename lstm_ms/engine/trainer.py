@@ -94,6 +94,8 @@ class Trainer:
         self.prefix = task.ckpt_prefix
         self.shard = (group_size, rank) if group_size > 1 else None
         self.best, self.best_epoch = -math.inf, None
+        # dev evaluation during training may decode more cheaply than eval.py (seq2seq: greedy, not beam)
+        self.dev_cfg = {**cfg, "beam_size": cfg["dev_beam_size"]} if "dev_beam_size" in cfg else cfg
 
     # ---------------------------------------------------------------- pieces
     def _train_data(self, epoch):
@@ -250,7 +252,8 @@ class Trainer:
         for epoch in range(start_epoch + 1, cfg["num_epochs"] + 1):
             record = self._train_epoch(epoch, steps_per_epoch)
             if dev_ds is not None:
-                record["dev"] = task.evaluate(self.net, dev_ds, cfg, self.meta)
+                record["dev"] = task.evaluate(self.net, dev_ds, self.dev_cfg, self.meta)
+                record["dev"].pop("hypotheses", None)  # per-sentence outputs belong to eval.py's files
             summary = (f"epoch {epoch}: mean loss {record['loss']:.4f}, lr {record['lr']:.5g}, "
                        f"{record['samples_per_s']:.1f} samples/s, {record['seconds']:.1f} s")
             if record["dev"] is not None:

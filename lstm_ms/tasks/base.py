@@ -21,6 +21,10 @@ def equal_steps(rows, batch_sizes):
     return steps
 
 
+def _longest(*arrays):
+    return max(len(a) for a in arrays)
+
+
 class PreparedTask:
     """Subclasses set ``format_version`` and ``shaping_keys`` (the config keys that shape the
     preprocessed data) and define ``raw_files(cfg)`` and ``prepare(cfg, fingerprint, log)``."""
@@ -132,14 +136,16 @@ class PreparedTask:
         tokens = cfg.get("batch_tokens", 0)
         return [min(cfg["batch_size"], max(1, tokens // p)) if tokens else cfg["batch_size"] for p in pads]
 
-    def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1):
+    def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1,
+                 length_columns=None):
         """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
 
         ``to_boundary`` pads each batch to its bucket's length (one compiled graph per bucket), else to
         its longest row. Training reads the rows in an order that is a function of (seed, epoch) only,
         so a resumed run sees the same batches as an uninterrupted one; with ``shard`` = (devices, rank)
         each device takes every devices-th row of that order, and every device the same number of
-        steps. Training drops each bucket's last partial batch.
+        steps. Training drops each bucket's last partial batch. A row's length is that of
+        ``columns[0]``, or the longest of ``length_columns`` (e.g. both sides of a sentence pair).
         """
         if split not in meta["splits"]:
             raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
@@ -152,9 +158,30 @@ class PreparedTask:
         ds = mindrecord.open_dataset(path, columns, order)
         pads = self.bucket_lengths(cfg, meta)
         sizes = self.bucket_batch_sizes(cfg, pads)
-        ds = ds.bucket_batch_by_length([columns[0]], [p + 1 for p in pads], sizes + sizes[-1:],
+        by, length_fn = [columns[0]], None
+        if length_columns:
+            by, length_fn = list(length_columns), _longest
+        ds = ds.bucket_batch_by_length(by, [p + 1 for p in pads], sizes + sizes[-1:], element_length_function=length_fn,
                                        pad_info={c: ([None], 0) for c in pad_columns},
                                        pad_to_bucket_boundary=to_boundary, drop_remainder=training)
         if shard:
             ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], sizes))
         return ds
+
+    def predictor(self, net, cfg, meta):
+        """(function: a batch of ``encode_texts`` input arrays -> first-output rows, meta) for
+        predict.py from a checkpoint: the inference network with dynamic input shapes (one graph for
+        every batch), fed batches cut to their longest row."""
+        import mindspore as ms
+
+        cell, meta = self.inference_network(net, meta)
+        cell.set_inputs(*(ms.Tensor(shape=[None] * t.ndim, dtype=t.dtype) for t in self.export_inputs(cfg, meta, 1)))
+        cell.set_train(False)
+        at = self.input_names.index("lengths")
+
+        def predict(arrays):
+            longest = int(arrays[at].max())
+            out = cell(*(ms.Tensor(a[:, :longest] if a.ndim >= 2 else a) for a in arrays))
+            return (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+
+        return predict, meta
