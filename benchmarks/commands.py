@@ -9,6 +9,8 @@ Usage, from the repository root:
 
 ``--model ner`` generates ResumeNER-sized data (``lstm_ms.cli.sample --model ner --size 6.37``:
 3,821 / 463 / 477 sentences, ResumeNER's length profile) unless ``--data_path`` is given.
+``--model seq2seq`` generates Multi30k-sized timing data (``write_multi30k_sized``: 29,000 / 1,014 /
+1,000 pairs, its lengths and vocabulary sizes) unless ``--data_path`` is given.
 ``--model sentiment`` needs an aclImdb-sized dataset (``--aclimdb_path``, ``--glove_path``), e.g.
 written by ``lstm_ms.data.synthetic.write_aclimdb(root, 25000, 25000, mean_len=200)`` and
 ``write_glove(path, 300, extra_words=[...400,000 words])``. A benchmark, not a test: nothing is
@@ -25,7 +27,35 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PREDICT_INPUT = {"ner": "高勇，男，中国国籍，无境外居留权。", "sentiment": "A wonderful, moving film. Brilliant!"}
+PREDICT_INPUT = {"ner": "高勇，男，中国国籍，无境外居留权。", "sentiment": "A wonderful, moving film. Brilliant!",
+                 "seq2seq": "Ein Mann fährt Fahrrad."}
+# Multi30k (WMT16 multimodal task 1): 29,000 / 1,014 / 1,000 pairs; after Moses tokenisation ~12-13 tokens
+# per sentence (longest ~40), and with min frequency 2 vocabularies of ~7,850 (de) and ~5,900 (en) words.
+MULTI30K = {"train": 29000, "val": 1014, "test_2016_flickr": 1000}
+
+
+def write_multi30k_sized(root, seed=0, types=(13700, 7000)):
+    """Multi30k-shaped timing data: random Zipf-distributed words (chosen so that min frequency 2 keeps
+    about Multi30k's vocabulary sizes) in sentences of its length profile. Not learnable; for timing."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    words = {lang: [f"{lang}w{i}" for i in range(n)] for lang, n in zip(("de", "en"), types)}
+    for split, n in MULTI30K.items():
+        n_de = np.clip(rng.normal(11.5, 4.0, n).round(), 3, 40).astype(int)
+        n_en = np.clip(n_de + rng.integers(-2, 4, n), 3, 40)
+        for lang, lengths in (("de", n_de), ("en", n_en)):
+            vocab = words[lang]
+            ranks = np.minimum(rng.zipf(1.15, int(lengths.sum())) - 1, len(vocab) - 1)
+            lines, at = [], 0
+            for k in lengths:
+                lines.append(" ".join(vocab[r] for r in ranks[at:at + k]) + " .")
+                at += k
+            (root / f"{split}.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
 
 
 def timed_command(argv, cwd, log_path):
@@ -51,7 +81,7 @@ def first_epoch_compile(log_text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=("ner", "sentiment"), required=True)
+    parser.add_argument("--model", choices=("ner", "sentiment", "seq2seq"), required=True)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--size", type=float, default=6.37, help="ner sample scale (6.37: ResumeNER-sized)")
     parser.add_argument("--data_path", default="", help="ner: a ResumeNER folder instead of generated data")
@@ -71,6 +101,10 @@ def main(argv=None):
             data = str(work / "data" / "ResumeNER")
         data_flags = ["--model", "ner", "--data_path", data]
         ckpt = work / "ckpt_ner" / "ner-best.ckpt"
+    elif args.model == "seq2seq":
+        data = args.data_path or str(write_multi30k_sized(work / "multi30k"))
+        data_flags = ["--model", "seq2seq", "--data_path", data]
+        ckpt = work / "ckpt_seq2seq" / "seq2seq-best.ckpt"
     else:
         if not (args.aclimdb_path and args.glove_path):
             parser.error("--model sentiment needs --aclimdb_path and --glove_path")
@@ -79,8 +113,8 @@ def main(argv=None):
     commands = [
         ("train.py", [py, str(ROOT / "train.py"), *data_flags, "--num_epochs", str(args.epochs), "--progress", "false"]),
         ("eval.py", [py, str(ROOT / "eval.py"), *data_flags, "--ckpt_file", str(ckpt)]),
-        ("predict.py (1 input)", [py, str(ROOT / "predict.py"), "--model", data_flags[1] if args.model == "ner"
-                                  else "sentiment", "--ckpt_file", str(ckpt), PREDICT_INPUT[args.model]]),
+        ("predict.py (1 input)", [py, str(ROOT / "predict.py"), "--model", args.model, "--ckpt_file", str(ckpt),
+                                  PREDICT_INPUT[args.model]]),
     ]
     results = []
     for name, cmd in commands:

@@ -1,7 +1,9 @@
 """Multi-layer (bi)directional LSTM/GRU over padded batches, exact at each sequence's true length.
 
-Built from the stock fused cells (``nn.LSTM`` / ``nn.GRU``, one layer and one direction each, called
-without ``seq_length``): oneDNN on CPU, cuDNN on GPU, DynamicRNN on Ascend. Passing ``seq_length``
+Built from the stock cells (``nn.LSTM`` / ``nn.GRU``, one layer and one direction each, called
+without ``seq_length``): fused kernels on GPU (cuDNN) and Ascend, and for the LSTM on CPU (oneDNN).
+MindSpore's CPU ``nn.GRU`` has no fused kernel: it loops over the time axis in the graph, so on CPU
+a GRU needs a static sequence length (one graph per padded length). Passing ``seq_length``
 to the stock cell makes MindSpore unroll a Python loop over every time step on CPU/GPU (measured:
 ~55x the compile time and ~5x the step time at 128 steps), so lengths are handled around the cells:
 

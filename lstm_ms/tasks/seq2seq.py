@@ -124,10 +124,13 @@ class Seq2SeqTask(PreparedTask):
         src_vocab.save(out / "src_vocab.txt")
         tgt_vocab.save(out / "tgt_vocab.txt")
         longest_src = max(s["src_length_max"] for s in splits.values())
+        longest = max(max(s["src_length_max"], s["tgt_length_max"]) for s in splits.values())
+        ref_bytes = max(len(text_bytes(t)) for rows in data.values() for _, _, t in rows)
         meta = {"format_version": FORMAT_VERSION, "task": self.name, "src_lang": cfg["src_lang"],
                 "tgt_lang": cfg["tgt_lang"], "lowercase": cfg["lowercase"],
                 "vocab_size": [len(src_vocab), len(tgt_vocab)], "max_len": max_len,
-                "export_src_len": max(max_len, longest_src), "max_decode_len": cfg["max_decode_len"],
+                "export_src_len": max(max_len, longest_src), "longest": longest, "ref_bytes": ref_bytes,
+                "max_decode_len": cfg["max_decode_len"],
                 "pad_id": PAD_ID, "unk_id": UNK_ID, "sos_id": SOS_ID, "eos_id": EOS_ID, "splits": splits,
                 "tgt_itos": tgt_vocab.itos,  # detokenising needs no file: eval, postprocess and predict read it here
                 "fingerprint": fingerprint}
@@ -136,13 +139,16 @@ class Seq2SeqTask(PreparedTask):
 
     def dataset(self, split, cfg, meta, training, shard=None, epoch=1):
         """Batches of (src, src_len, tgt_in, tgt) (+ index, ref when evaluating), pairs bucketed by the
-        longer side. Training batches are padded to their bucket's length on both sides (the decoder
-        loop is unrolled over it: one compiled graph per bucket); evaluation pads to the batch's longest
-        and runs the encoder and decoder-step graphs, compiled once for every shape."""
-        columns = COLUMNS if training else EVAL_COLUMNS
-        pads = ("src", "tgt_in", "tgt") if training else ("src", "tgt_in", "tgt", "ref")
-        return self.bucketed(split, cfg, meta, columns, pads, training, shard, to_boundary=training, epoch=epoch,
-                             length_columns=("src", "tgt"))
+        longer side and padded to their bucket's length on both sides: the training graph unrolls the
+        decoder over it, and the GRU encoder unrolls over the source on CPU (MindSpore's nn.GRU has no
+        fused CPU kernel), so every bucket is one compiled graph, compiled once per run."""
+        if training:
+            columns, pads = COLUMNS, ("src", "tgt_in", "tgt")
+        else:  # dev/test are never cut: their last bucket reaches the longest pair
+            columns, pads = EVAL_COLUMNS, ("src", "tgt_in", "tgt")
+            meta = {**meta, "max_len": max(meta["max_len"], meta["longest"])}
+        return self.bucketed(split, cfg, meta, columns, pads, training, shard, to_boundary=True, epoch=epoch,
+                             length_columns=("src", "tgt"), fixed_widths=None if training else {"ref": meta["ref_bytes"]})
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):
@@ -175,16 +181,16 @@ class Seq2SeqTask(PreparedTask):
 
     # ---------------------------------------------------------------- decoding
     def decoding_cells(self, net):
-        """(encoder, decoder step) over ``net``'s parameters with dynamic input shapes: built and
-        compiled once per network, whatever the batches and epochs."""
+        """(encoder, decoder step) over ``net``'s parameters, built once per network: the step has dynamic
+        input shapes (one graph for every batch); the encoder compiles once per batch shape (the
+        buckets), and MindSpore keeps each shape's graph for the next epoch."""
         if self._cells_for is not net:
             import mindspore as ms
 
             from ..nn.seq2seq import Seq2SeqDecoderStep, Seq2SeqEncoder
 
             i32, f32 = ms.int32, ms.float32
-            encoder, step = Seq2SeqEncoder(net), Seq2SeqDecoderStep(net)
-            encoder.set_inputs(ms.Tensor(shape=[None, None], dtype=i32), ms.Tensor(shape=[None], dtype=i32))
+            encoder, step = Seq2SeqEncoder(net), Seq2SeqDecoderStep(net)  # encoder: one graph per batch shape
             step.set_inputs(ms.Tensor(shape=[None], dtype=i32), ms.Tensor(shape=[None, None], dtype=f32),
                             ms.Tensor(shape=[None, None, None], dtype=f32),
                             ms.Tensor(shape=[None, None, None], dtype=f32), ms.Tensor(shape=[None, None], dtype=f32))
