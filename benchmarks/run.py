@@ -1,6 +1,6 @@
 """Training-throughput benchmarks of lstm_ms models on synthetic data.
 
-Usage, from the repository root: ``python benchmarks/run.py --model sentiment [--json out.json]``.
+Usage, from the repository root: ``python benchmarks/run.py --model sentiment|seq2seq [--json out.json]``.
 A benchmark, not a test: it times training steps and prints numbers to read (see
 benchmarks/README.md). A model adds itself with a ``bench_<name>(args) -> dict`` function
 registered in ``BENCHMARKS``.
@@ -91,6 +91,27 @@ def cpu_peak():
             "flops_per_cycle": per_cycle, "isa": isa, "peak_gflops": cores * mhz * 1e-3 * per_cycle}
 
 
+def start_run(args):
+    """Graph mode on CPU, seeds, all cores for torch -> (numpy generator, results dict with the config)."""
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_device("CPU")
+    ms.set_seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(os.cpu_count())
+    return np.random.default_rng(args.seed), {"config": {k: v for k, v in vars(args).items() if k != "json"}}
+
+
+def summarise_peak(peak_res):
+    print(f"fraction of fp32 peak ({peak_res['cpu']['peak_gflops']:.0f} GFLOP/s): MindSpore "
+          f"{peak_res['mindspore']['fraction_of_peak']:.1%}, PyTorch {peak_res['pytorch']['fraction_of_peak']:.1%}")
+
+
+def warn_if_busy(*shares):
+    if max(shares) > 0.05:
+        print("WARNING: other processes competed for the CPU; times are inflated (PyTorch's most: its threads "
+              "synchronise at every time step). Rerun on an idle machine.")
+
+
 def sentiment_step_flops(tokens, batch, embed, hidden):
     """FLOPs of one SentimentNet training step, matmuls only (elementwise gates, losses and the
     frozen embedding lookup ignored).
@@ -147,12 +168,11 @@ def build_sentiment(args, rng):
     return ms_step, torch_step
 
 
-def compare_frameworks(args, rng, ms_step, torch_step):
-    """Section 1: warm both up, then interleave one MindSpore and one PyTorch step per repeat."""
-    B, T = args.batch_size, args.seq_len
-    batch = random_batch(rng, rng.integers(T // 2, T + 1, size=B), T, args.vocab)
-    run_ms, run_torch = ms_step(batch), torch_step(batch)
-    first_call = timed(run_ms)  # graph compilation + one step
+def time_interleaved(args, run_ms, run_torch):
+    """MindSpore's first call (graph compile + one step), ``args.warmup`` untimed calls of each, then
+    ``args.repeats`` timed calls alternating one MindSpore, one PyTorch (so that drift in machine load
+    hits both alike) -> {"ms_first_call_s", "others_cpu_share", "mindspore"/"pytorch": {median_s, ...}}."""
+    first_call = timed(run_ms)
     for _ in range(args.warmup):
         run_ms()
         run_torch()
@@ -161,39 +181,56 @@ def compare_frameworks(args, rng, ms_step, torch_step):
     for _ in range(args.repeats):
         ms_times.append(timed(run_ms))
         torch_times.append(timed(run_torch))
-    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum()), "ms_first_call_s": first_call,
-           "others_cpu_share": others_share(start)}
+    res = {"ms_first_call_s": first_call, "others_cpu_share": others_share(start)}
     for name, times in (("mindspore", ms_times), ("pytorch", torch_times)):
-        res[name] = {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-                     "samples_per_s": B / statistics.median(times)}
+        res[name] = {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+    return res
+
+
+def report_step(args, res, title, samples, tokens=None, token_label="tokens/s"):
+    """Adds samples/s (and ``tokens``/s when given) and the ratio to ``res`` from ``time_interleaved``,
+    and prints section 1's table under ``title``."""
+    for name in ("mindspore", "pytorch"):
+        res[name]["samples_per_s"] = samples / res[name]["median_s"]
+        if tokens is not None:
+            res[name]["tokens_per_s"] = tokens / res[name]["median_s"]
     res["ratio_ms_over_torch"] = res["mindspore"]["samples_per_s"] / res["pytorch"]["samples_per_s"]
-    print(f"\n== 1. Training step, MindSpore vs PyTorch (B={B}, T={T}, E={args.embed_size}, H={args.hidden}, "
-          f"2-layer BiLSTM; lengths uniform in [{T // 2}, {T}]) ==")
-    print(f"MindSpore first call (graph compile + step): {first_call:.2f} s; then {args.warmup} warm-up steps "
-          f"each, {args.repeats} interleaved repeats; torch threads {torch.get_num_threads()}")
-    print(f"{'':<10} {'median s/step':>14} {'min..max s':>16} {'samples/s':>10}")
+    print(f"\n== 1. {title} ==")
+    print(f"MindSpore first call (graph compile + step): {res['ms_first_call_s']:.2f} s; then {args.warmup} warm-up "
+          f"steps each, {args.repeats} interleaved repeats; torch threads {torch.get_num_threads()}")
+    extra = f" {token_label:>12}" if tokens is not None else ""
+    print(f"{'':<10} {'median s/step':>14} {'min..max s':>16} {'samples/s':>10}{extra}")
     for name in ("mindspore", "pytorch"):
         r = res[name]
-        print(f"{name:<10} {r['median_s']:>14.4f} {r['min_s']:>7.4f}..{r['max_s']:<7.4f} {r['samples_per_s']:>10.1f}")
+        extra = f" {r['tokens_per_s']:>12.0f}" if tokens is not None else ""
+        print(f"{name:<10} {r['median_s']:>14.4f} {r['min_s']:>7.4f}..{r['max_s']:<7.4f} {r['samples_per_s']:>10.1f}"
+              f"{extra}")
     print(f"ratio (MindSpore samples/s / PyTorch samples/s): {res['ratio_ms_over_torch']:.2f}")
     print(f"other processes used {res['others_cpu_share']:.0%} of the CPU meanwhile (want ~0%)")
     return res
 
 
-def fraction_of_peak(args, step_res):
-    """Section 2: analytic FLOPs per step over the measured step time, against the CPU's fp32 peak."""
-    peak = cpu_peak()
+def compare_frameworks(args, rng, ms_step, torch_step):
+    """Section 1: warm both up, then interleave one MindSpore and one PyTorch step per repeat."""
     B, T = args.batch_size, args.seq_len
-    executed = {"mindspore": sentiment_step_flops(B * T, B, args.embed_size, args.hidden),
-                "pytorch": sentiment_step_flops(step_res["real_tokens"], B, args.embed_size, args.hidden)}
+    batch = random_batch(rng, rng.integers(T // 2, T + 1, size=B), T, args.vocab)
+    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum())}
+    res.update(time_interleaved(args, ms_step(batch), torch_step(batch)))
+    title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T}, E={args.embed_size}, H={args.hidden}, "
+             f"2-layer BiLSTM; lengths uniform in [{T // 2}, {T}])")
+    return report_step(args, res, title, B)
+
+
+def report_peak(step_res, executed, formula):
+    """Section 2's table: ``executed[framework]`` analytic FLOPs per step over the step's median time,
+    against the CPU's fp32 peak; ``formula`` (text) says how the FLOPs were counted."""
+    peak = cpu_peak()
     print("\n== 2. Fraction of the CPU's fp32 peak ==")
     print(f"CPU: {peak['cpu']}; cores (os.cpu_count) {peak['cores']}; clock {peak['mhz']:.0f} MHz "
           f"from {peak['mhz_source']}; {peak['flops_per_cycle']} FLOPs/cycle/core ({peak['isa']})")
     print(f"peak = {peak['cores']} x {peak['mhz'] / 1e3:.3f} GHz x {peak['flops_per_cycle']} = "
           f"{peak['peak_gflops']:.1f} GFLOP/s (assumes all cores at that clock, 2 FMA units, no throttling)")
-    print("FLOPs/step = 3 x (tokens x 2 dirs x sum over layers 8H(in+H) + B x 2 x 2H x 2), in = E then 2H; "
-          "matmuls only, backward = 2x forward;\n  tokens = B*T for MindSpore (fused cells compute padding), "
-          "sum of lengths for PyTorch (packed sequences)")
+    print(formula)
     print(f"{'':<10} {'GFLOP/step':>11} {'GFLOP/s':>9} {'of peak':>8}")
     res = {"cpu": peak}
     for name in ("mindspore", "pytorch"):
@@ -202,6 +239,17 @@ def fraction_of_peak(args, step_res):
                      "fraction_of_peak": gflops / peak["peak_gflops"]}
         print(f"{name:<10} {executed[name] / 1e9:>11.2f} {gflops:>9.1f} {res[name]['fraction_of_peak']:>8.1%}")
     return res
+
+
+def fraction_of_peak(args, step_res):
+    """Section 2: analytic FLOPs per step over the measured step time, against the CPU's fp32 peak."""
+    B, T = args.batch_size, args.seq_len
+    executed = {"mindspore": sentiment_step_flops(B * T, B, args.embed_size, args.hidden),
+                "pytorch": sentiment_step_flops(step_res["real_tokens"], B, args.embed_size, args.hidden)}
+    return report_peak(step_res, executed,
+                       "FLOPs/step = 3 x (tokens x 2 dirs x sum over layers 8H(in+H) + B x 2 x 2H x 2), "
+                       "in = E then 2H; matmuls only, backward = 2x forward;\n  tokens = B*T for MindSpore "
+                       "(fused cells compute padding), sum of lengths for PyTorch (packed sequences)")
 
 
 def padding_waste(args, rng, ms_step):
@@ -247,14 +295,8 @@ def padding_waste(args, rng, ms_step):
 
 
 def bench_sentiment(args):
-    ms.set_context(mode=ms.GRAPH_MODE)
-    ms.set_device("CPU")
-    ms.set_seed(args.seed)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(os.cpu_count())
-    rng = np.random.default_rng(args.seed)
+    rng, res = start_run(args)
     ms_step, torch_step = build_sentiment(args, rng)
-    res = {"config": {k: v for k, v in vars(args).items() if k != "json"}}
     res["step"] = compare_frameworks(args, rng, ms_step, torch_step)
     res["peak"] = fraction_of_peak(args, res["step"])
     res["padding"] = padding_waste(args, rng, ms_step)
@@ -262,14 +304,196 @@ def bench_sentiment(args):
     print("\n== Summary ==")
     print(f"train step B={s['batch_size']} T={s['seq_len']}: MindSpore {s['mindspore']['samples_per_s']:.1f} "
           f"samples/s, PyTorch {s['pytorch']['samples_per_s']:.1f} samples/s, ratio {s['ratio_ms_over_torch']:.2f}")
-    print(f"fraction of fp32 peak ({p['cpu']['peak_gflops']:.0f} GFLOP/s): MindSpore "
-          f"{p['mindspore']['fraction_of_peak']:.1%}, PyTorch {p['pytorch']['fraction_of_peak']:.1%}")
+    summarise_peak(p)
     print(f"epoch real tokens/s: padded-to-500 {w['padded_500']['real_tokens_per_s']:.0f} "
           f"({w['padded_500']['padding_fraction']:.0%} padding), bucketed {w['bucketed']['real_tokens_per_s']:.0f} "
           f"({w['bucketed']['padding_fraction']:.0%} padding): {w['bucketed_speedup']:.2f}x")
-    if max(s["others_cpu_share"], w["others_cpu_share"]) > 0.05:
-        print("WARNING: other processes competed for the CPU; times are inflated (PyTorch's most: its threads "
-              "synchronise at every time step). Rerun on an idle machine.")
+    warn_if_busy(s["others_cpu_share"], w["others_cpu_share"])
+    return res
+
+
+# ------------------------------------------------------------------------------ seq2seq
+def seq2seq_step_flops(src_tokens, batch, src_len, tgt_len, embed, hidden, attn, tgt_vocab):
+    """FLOPs of one Seq2SeqNet training step (teacher forced), matmuls only: elementwise gates, tanh,
+    softmax, the loss and the embedding lookups are ignored. A [1, in] x [in, out] matmul is 2*in*out.
+
+    Forward, with S, T the padded source and target lengths and A the attention size:
+      encoder BiGRU: 2 directions x 2*3H*(E + H) per source token (3 gates; input + recurrence);
+      bridge: 2*(2H)*H per sentence;
+      attention keys: 2*(2H)*A per source position, once (padding included in both frameworks);
+      per decoder step and sentence: query 2*H*A, energies v^T tanh(.) 2*S*A, context 2*S*(2H),
+      GRUCell 2*3H*((E + 2H) + H), output layer 2*(3H + E)*V; B*T decoder steps in both frameworks.
+    Backward ~ 2x forward, so a step is 3x forward. ``src_tokens`` is B*S for MindSpore (PaddedRNN
+    computes padded positions), the sum of source lengths for PyTorch (packed sequences).
+    """
+    H, E, A, S = hidden, embed, attn, src_len
+    encoder = src_tokens * 2 * 2 * 3 * H * (E + H)
+    once = batch * 2 * (2 * H) * H + batch * S * 2 * (2 * H) * A
+    per_step = 2 * H * A + 2 * S * A + 2 * S * 2 * H + 2 * 3 * H * (E + 3 * H) + 2 * (3 * H + E) * tgt_vocab
+    return 3 * (encoder + once + batch * tgt_len * per_step)
+
+
+def seq2seq_batch(rng, batch, padded_len, src_vocab, tgt_vocab):
+    """(src, src_len, tgt_in, tgt) as the seq2seq pipeline feeds them: random ids, source and target
+    lengths (<eos> included) uniform in [padded_len/2, padded_len], padded with PAD_ID; tgt = words +
+    <eos>, tgt_in = <sos> + words."""
+    from lstm_ms.tasks.seq2seq import EOS_ID, PAD_ID, SOS_ID
+
+    def lengths():
+        return rng.integers(padded_len // 2, padded_len + 1, size=batch)
+
+    src, src_len, _ = random_batch(rng, lengths(), padded_len, src_vocab)
+    tgt, tgt_len, _ = random_batch(rng, lengths(), padded_len, tgt_vocab)
+    tgt[np.arange(batch), tgt_len - 1] = EOS_ID
+    tgt_in = np.concatenate((np.full((batch, 1), SOS_ID, np.int32), tgt[:, :-1]), 1)
+    tgt_in[np.arange(padded_len)[None, :] >= tgt_len[:, None]] = PAD_ID
+    return src, src_len, tgt_in, tgt
+
+
+def seq2seq_net(args):
+    from lstm_ms.nn.seq2seq import Seq2SeqNet
+    from lstm_ms.tasks.seq2seq import PAD_ID, SOS_ID
+
+    return Seq2SeqNet(args.vocab, args.tgt_vocab, args.embed_size, args.hidden, 1, None, args.dropout,
+                      teacher_forcing=1.0, sos_id=SOS_ID, pad_id=PAD_ID)
+
+
+def seq2seq_training(args, rng):
+    """Section 1 for seq2seq: the trainer's Adam + clip-norm step against TorchSeq2Seq with torch Adam,
+    clip_grad_norm_ and the masked token-mean cross-entropy, same weights, same batch."""
+    from lstm_ms.nn.seq2seq import Seq2SeqLoss
+    from lstm_ms.reference.torch_seq2seq import TorchSeq2Seq, seq2seq_param_map
+    from lstm_ms.tasks.seq2seq import PAD_ID
+
+    B, T = args.batch_size, args.seq_len
+    net = seq2seq_net(args)
+    opt = build_optimizer({"optimizer": "adam", "weight_decay": 0.0}, net.trainable_params(),
+                          np.full(100000, 1e-3, np.float32))
+    step = build_train_step(net, Seq2SeqLoss(PAD_ID), opt, clip_norm=1.0)
+    # TorchSeq2Seq applies one nn.Dropout(p) at the same three places: source embedding, target
+    # embedding, output layer's input (its encoder has one layer, so no dropout between layers)
+    tnet = copy_to_torch(net, TorchSeq2Seq(args.vocab, args.tgt_vocab, args.embed_size, args.hidden, 1, None,
+                                           args.dropout), seq2seq_param_map(1)).train()
+    topt = torch.optim.Adam(tnet.parameters(), lr=1e-3)  # betas (0.9, 0.999), eps 1e-8: nn.Adam's defaults
+    batch = seq2seq_batch(rng, B, T, args.vocab, args.tgt_vocab)
+    tensors = [ms.Tensor(a) for a in batch]
+    src, src_len, tgt_in, tgt = (torch.from_numpy(a).long() for a in batch)
+
+    def run_ms():
+        return step(*tensors).asnumpy()
+
+    def run_torch():
+        topt.zero_grad()
+        logits, _ = tnet(src, src_len, tgt_in)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
+                                                 ignore_index=PAD_ID)  # mean over non-pad target tokens
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(tnet.parameters(), 1.0)
+        topt.step()
+        return loss.item()
+
+    res = {"batch_size": B, "seq_len": T, "src_real_tokens": int(batch[1].sum()),
+           "tgt_real_tokens": int((batch[3] != PAD_ID).sum())}
+    res.update(time_interleaved(args, run_ms, run_torch))
+    title = (f"Training step, MindSpore vs PyTorch (B={B}, S=T={T}, E={args.embed_size}, H={args.hidden}, "
+             f"BiGRU encoder + attention GRUCell decoder, V={args.vocab}/{args.tgt_vocab}, dropout {args.dropout}, "
+             f"teacher forcing 1.0, Adam, clip-norm 1.0;\n   source and target lengths uniform in [{T // 2}, {T}]; "
+             f"tgt tok/s counts the {res['tgt_real_tokens']} non-pad target tokens)")
+    return report_step(args, res, title, B, res["tgt_real_tokens"], "tgt tok/s")
+
+
+def seq2seq_peak(args, step_res):
+    B, T, H = args.batch_size, args.seq_len, args.hidden
+    flops = {"mindspore": B * T, "pytorch": step_res["src_real_tokens"]}
+    executed = {k: seq2seq_step_flops(v, B, T, T, args.embed_size, H, H, args.tgt_vocab) for k, v in flops.items()}
+    return report_peak(step_res, executed,
+                       "FLOPs/step = 3 x (src tokens x 2 dirs x 2*3H(E+H) + B x 2*2H*H + B*S x 2*2H*A\n"
+                       "  + B*T x (2HA + 2SA + 2S*2H + 2*3H(E+2H+H) + 2(3H+E)V)), A = H, matmuls only, backward = "
+                       "2x forward;\n  src tokens = B*S for MindSpore (PaddedRNN computes padding), sum of source "
+                       "lengths for PyTorch (packed); decoder B*T steps in both")
+
+
+def seq2seq_decoding(args, rng):
+    """Section 3: Seq2SeqTask.translate (what eval.py runs) greedy and beam, and the GreedyDecoder export graph."""
+    from lstm_ms.nn.seq2seq import GreedyDecoder
+    from lstm_ms.tasks.seq2seq import EOS_ID, Seq2SeqTask, strip_ids
+
+    B, T, L, reps = args.batch_size, args.seq_len, args.max_decode_len, args.decode_repeats
+    net = seq2seq_net(args)
+    net.set_train(False)
+    task = Seq2SeqTask()
+    src, src_len, _, _ = seq2seq_batch(rng, B, T, args.vocab, args.tgt_vocab)
+    one_src, one_len = np.zeros((1, 16), np.int32), np.array([12], np.int32)
+    one_src[0, :12] = rng.integers(4, args.vocab, size=12)
+    out, hyps = {}, {}
+    start = cpu_counters()
+
+    def translate(source, lengths, beam, alpha, key):
+        def run():
+            hyps[key] = task.translate(net, source, lengths, L, beam, alpha)
+        return run
+
+    cases = [("greedy (alpha 0)", "greedy", B, translate(src, src_len, 1, 0.0, "greedy")),
+             (f"beam {args.beam_size} (alpha {args.length_penalty})", "beam", B,
+              translate(src, src_len, args.beam_size, args.length_penalty, "beam")),
+             ("greedy (alpha 0)", "greedy_1", 1, translate(one_src, one_len, 1, 0.0, "greedy_1"))]
+    print(f"\n== 3. Decoding, randomly initialised network (eval mode), max_len {L} ==")
+    print(f"Seq2SeqTask().translate (eval.py's path: encoder graph + dynamic-shape decoder step graph, search in "
+          f"numpy); sources uniform in [{T // 2}, {T}] padded to {T};\nbatch 1: a 12-token source padded to 16. "
+          f"One warm-up call each (compilation), then the median of {reps}.")
+    print(f"{'':<28} {'batch':>5} {'median s':>9} {'sent/s':>8} {'ms/sent':>8} {'mean len':>9}")
+
+    def time_case(label, batch, run):
+        """One warm-up call, the median of ``reps`` more; prints the row's timing columns."""
+        first = timed(run)
+        med = statistics.median(timed(run) for _ in range(reps))
+        print(f"{label:<28} {batch:>5} {med:>9.3f} {batch / med:>8.1f} {1e3 * med / batch:>8.1f}", end="")
+        return {"batch": batch, "first_call_s": first, "median_s": med, "sentences_per_s": batch / med,
+                "ms_per_sentence": 1e3 * med / batch}
+
+    for name, key, batch, run in cases:
+        r = out[f"translate_{key}"] = time_case("translate " + name, batch, run)
+        r["mean_hyp_len"] = float(np.mean([len(h) for h in hyps[key]]))
+        print(f" {r['mean_hyp_len']:>9.1f}")
+    graph = GreedyDecoder(net, L, EOS_ID)
+    for key, batch, source, lengths in (("greedy_1", 1, one_src, one_len), ("greedy", B, src, src_len)):
+        inputs = (ms.Tensor(source), ms.Tensor(lengths))
+        ids = {}
+
+        def run():
+            ids["out"] = graph(*inputs).asnumpy()
+        r = out[f"graph_{key}"] = time_case("GreedyDecoder graph", batch, run)
+        r["rows_equal_to_translate"] = int(sum(strip_ids(row) == h for row, h in zip(ids["out"], hyps[key])))
+        print(f" {'':>9}  (compile + first call {r['first_call_s']:.1f} s; {r['rows_equal_to_translate']}/{batch} "
+              "rows = translate's)")
+    out["others_cpu_share"] = others_share(start)
+    no_eos = all(v["mean_hyp_len"] >= L for k, v in out.items() if k.startswith("translate"))
+    print("translate's first calls (compile + run): " + ", ".join(
+        f"{k[len('translate_'):]} {v['first_call_s']:.1f} s" for k, v in out.items() if k.startswith("translate")))
+    print(f"no hypothesis ended before max_len: every call ran all {L} decoder steps, the worst case for decoding "
+          "speed" if no_eos else f"some hypotheses ended (<eos>) before max_len {L}: calls may have stopped early")
+    print(f"other processes used {out['others_cpu_share']:.0%} of the CPU meanwhile (want ~0%)")
+    return out
+
+
+def bench_seq2seq(args):
+    rng, res = start_run(args)
+    res["step"] = seq2seq_training(args, rng)
+    res["peak"] = seq2seq_peak(args, res["step"])
+    res["decoding"] = seq2seq_decoding(args, rng)
+    s, p, d = res["step"], res["peak"], res["decoding"]
+    print("\n== Summary ==")
+    print(f"train step B={s['batch_size']} T={s['seq_len']}: MindSpore {s['mindspore']['samples_per_s']:.1f} "
+          f"samples/s ({s['mindspore']['tokens_per_s']:.0f} tgt tok/s), PyTorch {s['pytorch']['samples_per_s']:.1f} "
+          f"samples/s ({s['pytorch']['tokens_per_s']:.0f} tgt tok/s), ratio {s['ratio_ms_over_torch']:.2f}")
+    summarise_peak(p)
+    print(f"decoding {args.max_decode_len} steps, B={s['batch_size']}: translate greedy "
+          f"{d['translate_greedy']['sentences_per_s']:.1f} sent/s, beam {args.beam_size} "
+          f"{d['translate_beam']['sentences_per_s']:.1f} sent/s, GreedyDecoder graph "
+          f"{d['graph_greedy']['sentences_per_s']:.1f} sent/s; batch 1: translate greedy "
+          f"{d['translate_greedy_1']['ms_per_sentence']:.0f} ms/sent, graph "
+          f"{d['graph_greedy_1']['ms_per_sentence']:.0f} ms/sent")
+    warn_if_busy(s["others_cpu_share"], d["others_cpu_share"])
     return res
 
 
@@ -318,19 +542,32 @@ def bench_stock_seq_length(args):
     return res
 
 
-BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length}
+BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length, "seq2seq": bench_seq2seq}
+_SENTIMENT = {"batch_size": 64, "seq_len": 128, "embed_size": 300, "hidden": 100, "vocab": 20000,
+              "repeats": 10, "warmup": 3}
+# flags left at None take their model's default; seq2seq: models/seq2seq's recipe, Multi30k's vocabularies,
+# T = 24 (the second of bucket_lengths [16, 24, 32])
+MODEL_DEFAULTS = {"sentiment": _SENTIMENT, "stock_seq_length": _SENTIMENT,
+                  "seq2seq": {"batch_size": 128, "seq_len": 24, "embed_size": 256, "hidden": 512, "vocab": 7853,
+                              "repeats": 5, "warmup": 1}}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, choices=sorted(BENCHMARKS))
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--seq_len", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=10, help="interleaved timed steps per framework")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per framework after compilation")
-    parser.add_argument("--embed_size", type=int, default=300)
-    parser.add_argument("--hidden", type=int, default=100)
-    parser.add_argument("--vocab", type=int, default=20000)
+    per_model = "default per model (MODEL_DEFAULTS): sentiment {}, seq2seq {}".format
+    for name, kind, text in (("batch_size", int, ""), ("seq_len", int, "padded length (seq2seq: source and target)"),
+                             ("repeats", int, "interleaved timed steps per framework"),
+                             ("warmup", int, "untimed steps per framework after compilation"),
+                             ("embed_size", int, ""), ("hidden", int, ""), ("vocab", int, "(seq2seq: source vocab)")):
+        parser.add_argument(f"--{name}", type=kind, default=None, help=(f"{text}; " if text else "") + per_model(
+            _SENTIMENT[name], MODEL_DEFAULTS["seq2seq"][name]))
+    parser.add_argument("--tgt_vocab", type=int, default=5893, help="seq2seq: target vocab (Multi30k en)")
+    parser.add_argument("--dropout", type=float, default=0.5, help="seq2seq: dropout in the training step")
+    parser.add_argument("--max_decode_len", type=int, default=30, help="seq2seq: decoding steps")
+    parser.add_argument("--beam_size", type=int, default=5, help="seq2seq: beam width of the beam-search timing")
+    parser.add_argument("--length_penalty", type=float, default=0.6, help="seq2seq: beam search's alpha")
+    parser.add_argument("--decode_repeats", type=int, default=3, help="seq2seq: timed calls per decoding case")
     parser.add_argument("--epoch_reviews", type=int, default=2000, help="synthetic reviews in the padding epoch")
     parser.add_argument("--shape_repeats", type=int, default=3, help="timed steps per padded length")
     parser.add_argument("--seed", type=int, default=1)
@@ -338,6 +575,9 @@ def main(argv=None):
                         help="one dynamic-shape training graph (the trainer's dynamic_shape: true)")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    for key, value in MODEL_DEFAULTS[args.model].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.epoch_reviews < args.batch_size:
         parser.error("--epoch_reviews must be at least --batch_size")
     results = BENCHMARKS[args.model](args)

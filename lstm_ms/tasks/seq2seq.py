@@ -128,7 +128,8 @@ class Seq2SeqTask(PreparedTask):
         ref_bytes = max(len(text_bytes(t)) for rows in data.values() for _, _, t in rows)
         meta = {"format_version": FORMAT_VERSION, "task": self.name, "src_lang": cfg["src_lang"],
                 "tgt_lang": cfg["tgt_lang"], "lowercase": cfg["lowercase"],
-                "vocab_size": [len(src_vocab), len(tgt_vocab)], "max_len": max_len,
+                "vocab_size": [len(src_vocab), len(tgt_vocab)], "src_vocab_size": len(src_vocab),
+                "tgt_vocab_size": len(tgt_vocab), "max_len": max_len,
                 "export_src_len": max(max_len, longest_src), "longest": longest, "ref_bytes": ref_bytes,
                 "max_decode_len": cfg["max_decode_len"],
                 "pad_id": PAD_ID, "unk_id": UNK_ID, "sos_id": SOS_ID, "eos_id": EOS_ID, "splits": splits,
@@ -157,8 +158,7 @@ class Seq2SeqTask(PreparedTask):
     def network(self, cfg, meta, pretrained=True):
         from ..nn.seq2seq import Seq2SeqNet
 
-        src_vocab, tgt_vocab = meta["vocab_size"]
-        return Seq2SeqNet(src_vocab, tgt_vocab, cfg["embed_size"], cfg["num_hiddens"], cfg["num_layers"],
+        return Seq2SeqNet(meta["src_vocab_size"], meta["tgt_vocab_size"], cfg["embed_size"], cfg["num_hiddens"], cfg["num_layers"],
                           cfg["attn_size"] or None, cfg["dropout"], cfg["teacher_forcing"], sos_id=SOS_ID,
                           pad_id=PAD_ID)
 

@@ -21,12 +21,15 @@ def test_forward_backward(name, tmp_path):
     ms.set_context(mode=ms.GRAPH_MODE)
     task = tasks.get_task(name)
     cfg = tiny_config(name)
-    meta = {"vocab_size": 30, "max_len": 10, "pad_id": 0, "num_tags": 5, "use_seg": True}
+    meta = {"vocab_size": 30, "max_len": 10, "pad_id": 0, "num_tags": 5, "use_seg": True, "src_vocab_size": 30,
+            "tgt_vocab_size": 30, "export_src_len": 10, "max_decode_len": 10}
     net = task.network(cfg, meta, pretrained=False)
     net.set_train(True)
     inputs = [ms.Tensor(np.asarray(t.asnumpy())) for t in task.export_inputs(cfg, meta, 3)]
     rng = np.random.default_rng(0)
     inputs[0] = ms.Tensor(rng.integers(1, 30, size=inputs[0].shape).astype(np.int32))
+    for _ in task.input_specs()[len(inputs):-1]:  # training-only inputs (seq2seq: the teacher-forced target)
+        inputs.append(ms.Tensor(rng.integers(1, 30, size=inputs[0].shape).astype(np.int32)))
     label_rank = len(task.input_specs()[-1].shape)  # (B,) per example or (B, T) per token
     label_shape = inputs[0].shape[:label_rank]
     label = ms.Tensor(rng.integers(1, 3, size=label_shape).astype(np.int32))
