@@ -149,7 +149,8 @@ class Seq2SeqTask(PreparedTask):
             columns, pads = EVAL_COLUMNS, ("src", "tgt_in", "tgt")
             meta = {**meta, "max_len": max(meta["max_len"], meta["longest"])}
         return self.bucketed(split, cfg, meta, columns, pads, training, shard, to_boundary=True, epoch=epoch,
-                             length_columns=("src", "tgt"), fixed_widths=None if training else {"ref": meta["ref_bytes"]})
+                             length_columns=("src", "tgt"),
+                             fixed_widths=None if training else {"ref": meta["ref_bytes"]})
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):
@@ -158,9 +159,9 @@ class Seq2SeqTask(PreparedTask):
     def network(self, cfg, meta, pretrained=True):
         from ..nn.seq2seq import Seq2SeqNet
 
-        return Seq2SeqNet(meta["src_vocab_size"], meta["tgt_vocab_size"], cfg["embed_size"], cfg["num_hiddens"], cfg["num_layers"],
-                          cfg["attn_size"] or None, cfg["dropout"], cfg["teacher_forcing"], sos_id=SOS_ID,
-                          pad_id=PAD_ID)
+        return Seq2SeqNet(meta["src_vocab_size"], meta["tgt_vocab_size"], cfg["embed_size"], cfg["num_hiddens"],
+                          cfg["num_layers"], cfg["attn_size"] or None, cfg["dropout"], cfg["teacher_forcing"],
+                          sos_id=SOS_ID, pad_id=PAD_ID)
 
     def input_specs(self):
         import mindspore as ms
@@ -211,19 +212,16 @@ class Seq2SeqTask(PreparedTask):
             enc_out, keys, mask = (ms.Tensor(np.repeat(t.asnumpy(), width, axis=0)) for t in (enc_out, keys, mask))
         context = (enc_out, keys, mask)
 
-        def decode_step(tokens, state):
-            s, rows = state
-            ctx = context if len(rows) == context[0].shape[0] else tuple(
-                ms.Tensor(t.asnumpy()[rows]) for t in context)  # the rows still decoding
-            log_probs, s_new, _ = step(ms.Tensor(tokens.astype(np.int32)), ms.Tensor(s), *ctx)
-            return log_probs.asnumpy(), (s_new.asnumpy(), rows)
+        def decode_step(tokens, state):  # rows keep their sentence (the searches reorder within it)
+            log_probs, s, _ = step(ms.Tensor(tokens.astype(np.int32)), ms.Tensor(state[0]), *context)
+            return log_probs.asnumpy(), (s.asnumpy(),)
 
         s0 = s0.asnumpy()
         if width == 1:
-            hyps, _ = beam.greedy_search(decode_step, (s0, np.arange(batch)), batch, max_len, SOS_ID, EOS_ID)
+            hyps, _ = beam.greedy_search(decode_step, (s0,), batch, max_len, SOS_ID, EOS_ID)
         else:
-            state = (np.repeat(s0, width, axis=0), np.arange(batch * width))
-            hyps, _ = beam.beam_search(decode_step, state, batch, width, max_len, SOS_ID, EOS_ID, alpha)
+            hyps, _ = beam.beam_search(decode_step, (np.repeat(s0, width, axis=0),), batch, width, max_len, SOS_ID,
+                                       EOS_ID, alpha)
         return hyps
 
     def teacher_forced_nll(self, net, src, src_len, tgt_in, tgt):

@@ -12,19 +12,11 @@ pytestmark = pytest.mark.slow
 # Counts the graph compilations (not the cache hits) of a whole train.py run, in a fresh interpreter.
 COUNTING_RUN = """
 import json, sys
-from mindspore.common import api
 from lstm_ms.cli import train
 from lstm_ms.nn import crf
+from tests.helpers import count_compilations
 
-executor = api._cell_graph_executor
-original = executor.compile
-compiled = []
-def counting(obj, *args, **kwargs):
-    phase, new = original(obj, *args, **kwargs)
-    if new:
-        compiled.append(type(obj).__name__)
-    return phase, new
-executor.compile = counting
+compiled = count_compilations()
 built = []
 original_init = crf.CRF.__init__
 def counting_init(self, *args, **kwargs):
@@ -41,16 +33,20 @@ sys.exit(status)
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("compile")
     synthetic.write_bmes_corpus(root / "ResumeNER", n_train=200, n_dev=60, n_test=20, seed=4, clauses=1.7)
+    synthetic.write_multi30k(root / "multi30k", n_train=200, n_val=60, n_test=20, seed=4)
     return root
 
 
-def counts(corpus, epochs):
-    proc = run_cli("-c", COUNTING_RUN, "--model", "ner", "--data_path", corpus / "ResumeNER", "--num_epochs",
-                   str(epochs), "--preprocess_path", corpus / "pre", "--ckpt_path", corpus / f"ckpt{epochs}",
-                   "--embed_size", "16", "--num_hiddens", "16", "--max_len", "64", "--bucket_lengths", "[16, 32]",
-                   "--batch_size", "16", "--progress", "false", cwd=corpus)
+def counts(corpus, epochs, model="ner"):
+    flags = {"ner": ["--data_path", corpus / "ResumeNER", "--max_len", "64", "--bucket_lengths", "[16, 32]"],
+             "seq2seq": ["--data_path", corpus / "multi30k", "--max_len", "16", "--bucket_lengths", "[8, 12]",
+                         "--max_decode_len", "16"]}[model]
+    proc = run_cli("-c", COUNTING_RUN, "--model", model, *flags, "--num_epochs", str(epochs),
+                   "--preprocess_path", corpus / f"pre_{model}", "--ckpt_path", corpus / f"ckpt_{model}{epochs}",
+                   "--embed_size", "16", "--num_hiddens", "16", "--batch_size", "16", "--progress", "false", cwd=corpus)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert proc.stdout.count("dev entity_f1") == epochs  # evaluated on dev every epoch
+    metric = {"ner": "entity_f1", "seq2seq": "bleu"}[model]
+    assert proc.stdout.count(f"dev {metric}") == epochs  # evaluated on dev every epoch
     return json.loads(re.search(r"^COUNTS (.*)$", proc.stdout, re.M).group(1))
 
 
@@ -61,3 +57,14 @@ def test_compilations_do_not_grow_with_epochs(corpus):
     assert three["crf_cells"] == one["crf_cells"] == 1
     # one forward graph for evaluation, whatever the dev batch shapes
     assert one["compiled"].count("NERNet") == 1, one
+
+
+def test_seq2seq_decoding_compiles_once_per_run(corpus):
+    """Dev BLEU every epoch: the decoder step compiles once per run (dynamic shapes), the encoder once
+    per dev batch shape (bucket), and nothing more compiles in later epochs."""
+    one, three = counts(corpus, 1, "seq2seq"), counts(corpus, 3, "seq2seq")
+    assert sorted(three["compiled"]) == sorted(one["compiled"]), (one, three)
+    assert one["compiled"].count("Seq2SeqDecoderStep") == 1, one
+    # dev pairs fall in buckets 8, 12 and the last (16): at most a full and a partial batch shape each
+    assert 1 <= one["compiled"].count("Seq2SeqEncoder") <= 6, one
+    assert "GreedyDecoder" not in one["compiled"]

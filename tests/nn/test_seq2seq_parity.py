@@ -235,22 +235,12 @@ def test_inference_cells_compile_once_for_dynamic_shapes(monkeypatch):
     """Seq2SeqDecoderStep: one graph for every (N, S). Seq2SeqEncoder: one graph for every N per source
     length, since on CPU MindSpore's nn.GRU unrolls a loop over a static time axis (pad to buckets)."""
     import mindspore as ms
-    from mindspore.common import api
 
     from lstm_ms.nn.seq2seq import Seq2SeqDecoderStep, Seq2SeqEncoder
+    from tests.helpers import count_compilations
 
     net, tnet = make_nets(1)
-    executor = api._cell_graph_executor
-    original = executor.compile
-    compiled = []
-
-    def counting(obj, *args, **kwargs):
-        phase, new = original(obj, *args, **kwargs)
-        if new:
-            compiled.append(type(obj).__name__)
-        return phase, new
-
-    monkeypatch.setattr(executor, "compile", counting)
+    compiled = count_compilations(monkeypatch.setattr)
     S_ENC = 9
     encoder, step = Seq2SeqEncoder(net), Seq2SeqDecoderStep(net)
     encoder.set_inputs(ms.Tensor(shape=[None, S_ENC], dtype=ms.int32), ms.Tensor(shape=[None], dtype=ms.int32))
