@@ -40,6 +40,13 @@ def run_cli(*args, cwd=None, timeout=600):
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def train_cpu(work, *args):
+    """``scripts/run_train_cpu.sh ARGS`` in ``work``, which must succeed; returns ``work``."""
+    proc = run_cli("scripts/run_train_cpu.sh", *args, cwd=work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work
+
+
 @pytest.fixture(scope="session")
 def imdb_sample(tmp_path_factory):
     """aclImdb folders (1200 train / 600 test reviews, short) + a 50-d GloVe file without header."""

@@ -6,7 +6,7 @@ import pytest
 
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import run_cli
+from tests.conftest import run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 FLAGS = ["--model", "ner", "--num_epochs", "6", "--learning_rate", "0.01", "--progress", "false",
@@ -17,9 +17,7 @@ FLAGS = ["--model", "ner", "--num_epochs", "6", "--learning_rate", "0.01", "--pr
 def ner_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("ner")
     synthetic.write_bmes_corpus(work / "ResumeNER", n_train=500, n_dev=80, n_test=120, seed=5)
-    proc = run_cli("scripts/run_train_cpu.sh", work / "ResumeNER", *FLAGS, cwd=work)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return work
+    return train_cpu(work, work / "ResumeNER", *FLAGS)
 
 
 def test_seeded_run_reaches_entity_f1_090(ner_run):

@@ -8,7 +8,7 @@ import pytest
 
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import run_cli
+from tests.conftest import run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 SMALL = ["--embed_size", "64", "--num_hiddens", "128", "--dropout", "0.1", "--max_len", "24",
@@ -21,9 +21,7 @@ FLAGS = ["--model", "seq2seq", "--num_epochs", "8", "--batch_size", "32", "--lr_
 def s2s_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("seq2seq")
     synthetic.write_multi30k(work / "multi30k", n_train=2000, n_val=150, n_test=200, seed=4)
-    proc = run_cli("scripts/run_train_cpu.sh", work / "multi30k", *FLAGS, cwd=work)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return work
+    return train_cpu(work, work / "multi30k", *FLAGS)
 
 
 def evaluate(work, *flags):

@@ -5,7 +5,6 @@ import numpy as np
 
 from ..core import beam, translation
 from ..core.atomic import write_json
-from ..core.errors import UserError
 from ..core.vocab import Vocab
 from ..data import mindrecord, multi30k
 from . import register

@@ -1,11 +1,11 @@
-"""Compile once: a NER run with dev evaluation compiles the same graphs for 1 epoch as for 3."""
+"""Compile once: NER and seq2seq runs with dev evaluation compile the same graphs for 1 epoch as for 3."""
 import json
 import re
 
 import pytest
 
 from lstm_ms.data import synthetic
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
