@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GLOG_v", "3")
 # Declared test dependencies (setup.cfg extras `test` and `plot`): a missing one stops the run, it never
 # turns into silently skipped tests.
-TEST_DEPENDENCIES = {"torch": "test", "seqeval": "test", "matplotlib": "plot"}
+TEST_DEPENDENCIES = {"torch": "test", "seqeval": "test", "jiwer": "test", "matplotlib": "plot"}
 
 
 def missing_test_dependencies():

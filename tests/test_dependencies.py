@@ -8,7 +8,16 @@ from tests.conftest import REPO, TEST_DEPENDENCIES, missing_test_dependencies
 
 
 def test_declared_dependencies_are_checked_and_present():
-    assert set(TEST_DEPENDENCIES) == {"torch", "seqeval", "matplotlib"}
+    """Every package of setup.cfg's test and plot extras (pytest aside) is checked at session start."""
+    import configparser
+    import re
+
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg")
+    extras = setup["options.extras_require"]
+    declared = {extra: {re.split(r"[<>=!~\[ ]", line.strip())[0] for line in extras[extra].splitlines() if line.strip()}
+                for extra in ("test", "plot")}
+    assert {name: extra for extra, names in declared.items() for name in names - {"pytest"}} == TEST_DEPENDENCIES
     assert missing_test_dependencies() == []
 
 

@@ -250,3 +250,122 @@ def write_multi30k(root, n_train=2000, n_val=200, n_test=200, seed=0, gz=False, 
             else:
                 (root / f"{stem}.{lang}").write_bytes(data)
     return root
+
+
+# ---------------------------------------------------------------- TIMIT-shaped speech
+# Words with TIMIT-style phone transcriptions; together with h#/pau/epi they cover all 61 phones.
+_TIMIT_LEXICON = {
+    "she": "sh iy", "had": "hv ae dcl d", "your": "y axr", "dark": "dcl d aa r kcl k", "suit": "s ux tcl t",
+    "in": "ix n", "greasy": "gcl g r iy s iy", "wash": "w ao sh", "water": "w ao dx axr", "all": "ao l",
+    "year": "y ih axr", "don't": "dcl d ow n tcl t", "ask": "ae s kcl k", "me": "m iy", "to": "tcl t uw",
+    "carry": "kcl k eh r iy", "an": "en", "oily": "oy l iy", "rag": "r ae gcl g", "like": "l ay kcl k",
+    "that": "dh ae q", "thin": "th ih n", "zebra": "z iy bcl b r ax", "vision": "v ih zh ax n",
+    "church": "ch er tcl ch", "judge": "jh ah dcl jh", "song": "s ao ng", "bottle": "bcl b aa dx el",
+    "bottom": "bcl b aa dx em", "washington": "w aa sh eng tcl t ax n", "how": "hh aw", "boy": "bcl b oy",
+    "good": "gcl g uh dcl d", "five": "f ay v", "pay": "pcl p ey", "potato": "pcl p ax-h tcl t ey dx ow",
+    "winner": "w ih nx axr", "the": "dh ix", "you": "y uw",
+}
+_TIMIT_SILENT = ("h#", "pau", "epi")
+
+
+def write_sphere(path, samples, sample_rate=16000):
+    """A NIST SPHERE file (1024-byte header, 16-bit little-endian PCM, mono) holding int16 ``samples``."""
+    samples = np.asarray(samples, dtype="<i2")
+    fields = ["NIST_1A", "   1024", "database_id -s5 TIMIT", f"sample_count -i {len(samples)}",
+              f"sample_rate -i {sample_rate}", "channel_count -i 1", "sample_n_bytes -i 2",
+              "sample_byte_format -s2 01", "sample_coding -s3 pcm", "sample_sig_bits -i 16", "end_head"]
+    header = ("\n".join(fields) + "\n").encode("ascii")
+    path = Path(path)
+    path.write_bytes(header.ljust(1024, b" ") + samples.tobytes())
+    return path
+
+
+def _phone_sound(phone, n, rng):
+    """``n`` samples of a phone's fixed signature: two phone-specific tones under a phone-specific
+    envelope, or low noise for the silence-like phones."""
+    from ..core.phones import PHONES_61
+    if phone in _TIMIT_SILENT:
+        return rng.normal(scale=0.004, size=n)
+    i = PHONES_61.index(phone)
+    t = np.arange(n) / 16000.0
+    f1, f2 = 180.0 + 41.0 * i, 1100.0 + 67.0 * ((i * 7) % 61)
+    shape = (i % 4) / 3.0  # where the envelope peaks: 0 = start, 1 = end
+    env = np.exp(-((np.linspace(0, 1, n) - shape) ** 2) / 0.18)
+    sound = (0.6 * np.sin(2 * np.pi * f1 * t) + 0.4 * np.sin(2 * np.pi * f2 * t)) * env
+    return (0.25 + 0.05 * (i % 5)) * sound + rng.normal(scale=0.002, size=n)
+
+
+def _timit_utterance(rng):
+    """(int16 samples, [(start, end, phone)], [(start, end, word)], text) of one synthetic sentence."""
+    words = [str(w) for w in rng.choice(list(_TIMIT_LEXICON), size=int(rng.integers(3, 7)))]
+    phones, spans = ["h#"], []
+    for k, w in enumerate(words):
+        if k and rng.random() < 0.2:
+            phones.append(str(rng.choice(["pau", "epi"])))
+        first = len(phones)
+        phones += _TIMIT_LEXICON[w].split()
+        spans.append((first, len(phones), w))
+    phones.append("h#")
+    audio, segments, pos = [], [], 0
+    for p in phones:
+        n = int(rng.integers(480, 1921))  # 30-120 ms at 16 kHz
+        audio.append(_phone_sound(p, n, rng))
+        segments.append((pos, pos + n, p))
+        pos += n
+    samples = np.clip(np.round(np.concatenate(audio) * 32767), -32768, 32767).astype(np.int16)
+    wrd = [(segments[a][0], segments[b - 1][1], w) for a, b, w in spans]
+    text = " ".join(words).capitalize() + "."
+    return samples, segments, wrd, text
+
+
+def _timit_speakers(include_core, per_region):
+    """{(split, region): [speaker, ...]} with made-up names, plus real core/dev names under TEST."""
+    from .timit import CORE_TEST_SPEAKERS, DEV_SPEAKERS
+    out = {}
+    for r in range(1, 9):
+        region = f"dr{r}"
+        out["train", region] = [f"{'fm'[i % 2]}x{chr(96 + r)}{chr(97 + i)}0" for i in range(per_region)]
+        if include_core:
+            out["test", region] = list(CORE_TEST_SPEAKERS[region][:per_region]) + [DEV_SPEAKERS[r - 1]]
+        else:
+            out["test", region] = [f"{'fm'[i % 2]}y{chr(96 + r)}{chr(97 + i)}0" for i in range(per_region)]
+    return out
+
+
+def write_timit(root, layout="ldc", case="upper", audio="sphere", speakers_per_region=2,
+                sentences=("sa1", "si1", "sx1"), seed=0, include_core=True):
+    """A small TIMIT-shaped tree of synthetic 16 kHz 16-bit speech with matching PHN/WRD/TXT files.
+
+    ``layout="ldc"``: ``root/TIMIT/{TRAIN,TEST}/DR1..DR8/<SPK>/<UTT>.{WAV,PHN,WRD,TXT}`` (``case`` picks
+    upper- or lower-case names); with ``include_core`` TEST holds real core-test and dev speaker names (the
+    dev speakers' regions here are arbitrary) so the standard splits apply. ``layout="nltk"``: the flat
+    ``root/dr1-<spk>/<utt>.{wav,phn,wrd,txt}`` folders of NLTK's sample (training speakers only).
+    ``audio``: ``"sphere"`` (NIST SPHERE, as LDC ships it) or ``"wav"`` (RIFF). Returns the folder to read.
+    """
+    if layout not in ("ldc", "nltk") or case not in ("upper", "lower") or audio not in ("sphere", "wav"):
+        raise ValueError(f"bad layout/case/audio: {layout!r}, {case!r}, {audio!r}")
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    name = str.upper if case == "upper" and layout == "ldc" else str.lower
+    base = root / name("timit") if layout == "ldc" else root
+    for (split, region), speakers in _timit_speakers(include_core, speakers_per_region).items():
+        if layout == "nltk" and split == "test":
+            continue
+        for spk in speakers:
+            folder = (base / name(split) / name(region) / name(spk) if layout == "ldc"
+                      else base / f"{region}-{spk}")
+            folder.mkdir(parents=True, exist_ok=True)
+            for sent in sentences:
+                samples, phn, wrd, text = _timit_utterance(rng)
+                stem = folder / name(sent)
+                wav = stem.with_name(stem.name + name(".wav"))
+                if audio == "sphere":
+                    write_sphere(wav, samples)
+                else:
+                    import soundfile as sf
+                    sf.write(str(wav), samples, 16000, subtype="PCM_16", format="WAV")
+                for ext, rows in ((".phn", phn), (".wrd", wrd)):
+                    stem.with_name(stem.name + name(ext)).write_text(
+                        "".join(f"{a} {b} {x}\n" for a, b, x in rows), encoding="ascii")
+                stem.with_name(stem.name + name(".txt")).write_text(f"0 {len(samples)} {text}\n", encoding="ascii")
+    return base
