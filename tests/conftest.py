@@ -47,6 +47,23 @@ def train_cpu(work, *args):
     return work
 
 
+def export_and_infer(work, model, ckpt, dataset, batch_size=16):
+    """export.py (verified on real preprocessed rows) to ``work/<model>.mindir``, then the CPU leg of
+    scripts/run_infer_310.sh in ``work/infer``; returns (sidecar, the chain's acc.json, infer folder)."""
+    import json
+
+    proc = run_cli("export.py", "--model", model, "--ckpt_file", ckpt, "--file_name", work / model, "--batch_size",
+                   str(batch_size), "--preprocess_path", work / f"preprocess_{model}", cwd=work)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "verified" in proc.stdout and "random rows of the preprocessed data" in proc.stdout, proc.stdout
+    infer = work / "infer"
+    infer.mkdir()
+    proc = run_cli("scripts/run_infer_310.sh", work / f"{model}.mindir", dataset, "y", "CPU", cwd=infer)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    side = json.loads((work / f"{model}.json").read_text())
+    return side, json.loads((infer / "acc.json").read_text()), infer
+
+
 @pytest.fixture(scope="session")
 def imdb_sample(tmp_path_factory):
     """aclImdb folders (1200 train / 600 test reviews, short) + a 50-d GloVe file without header."""

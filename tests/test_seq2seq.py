@@ -8,7 +8,7 @@ import pytest
 
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import run_cli, train_cpu
+from tests.conftest import export_and_infer, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 SMALL = ["--embed_size", "64", "--num_hiddens", "128", "--dropout", "0.1", "--max_len", "24",
@@ -61,19 +61,10 @@ def test_training_log_and_best_checkpoint_by_dev_bleu(s2s_run):
 def test_greedy_eval_equals_exported_graph_and_310_chain(s2s_run):
     evaluate(s2s_run, "--beam_size", "1", "--result_file", s2s_run / "greedy.json")
     greedy = json.loads((s2s_run / "greedy.json").read_text())
-    proc = run_cli("export.py", "--model", "seq2seq", "--ckpt_file", s2s_run / "ckpt_seq2seq" / "seq2seq-best.ckpt",
-                   "--file_name", s2s_run / "seq2seq", "--batch_size", "16", "--preprocess_path",
-                   s2s_run / "preprocess_seq2seq", cwd=s2s_run)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "verified" in proc.stdout and "random rows of the preprocessed data" in proc.stdout
-    side = json.loads((s2s_run / "seq2seq.json").read_text())
+    side, deployed, infer = export_and_infer(s2s_run, "seq2seq", s2s_run / "ckpt_seq2seq" / "seq2seq-best.ckpt",
+                                             s2s_run / "multi30k")
     assert [i["name"] for i in side["inputs"]] == ["src", "lengths"]
     assert side["outputs"][0]["shape"] == [16, 24] and side["outputs"][0]["dtype"] == "int32"
-    infer = s2s_run / "infer"
-    infer.mkdir()
-    proc = run_cli("scripts/run_infer_310.sh", s2s_run / "seq2seq.mindir", s2s_run / "multi30k", "y", "CPU", cwd=infer)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    deployed = json.loads((infer / "acc.json").read_text())
     assert deployed["n"] == 200  # 200 = 12 full batches of 16 + 8 rows padding the last one
     assert deployed["bleu"] == pytest.approx(greedy["bleu"], abs=1e-9)
     assert deployed["bleu_cased"] == pytest.approx(greedy["bleu_cased"], abs=1e-9)

@@ -137,7 +137,7 @@ class PreparedTask:
         return [min(cfg["batch_size"], max(1, tokens // p)) if tokens else cfg["batch_size"] for p in pads]
 
     def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1,
-                 length_columns=None, fixed_widths=None):
+                 length_columns=None, pad_shapes=None):
         """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
 
         ``to_boundary`` pads each batch to its bucket's length (one compiled graph per bucket), else to
@@ -146,7 +146,8 @@ class PreparedTask:
         each device takes every devices-th row of that order, and every device the same number of
         steps. Training drops each bucket's last partial batch. A row's length is that of
         ``columns[0]``, or the longest of ``length_columns`` (e.g. both sides of a sentence pair).
-        ``fixed_widths`` ({column: width}) pads those columns to a fixed width instead.
+        ``pad_shapes`` ({column: (shape, value)}) pads those columns as MindSpore's ``pad_info`` says
+        instead (a fixed width, or a 2-D column such as frames x features: ``([None, F], 0.0)``).
         """
         if split not in meta["splits"]:
             raise UserError(cfg["preprocess_path"], f"no {split} split was preprocessed")
@@ -164,7 +165,7 @@ class PreparedTask:
             by, length_fn = list(length_columns), _longest
         ds = ds.bucket_batch_by_length(by, [p + 1 for p in pads], sizes + sizes[-1:], element_length_function=length_fn,
                                        pad_info={**{c: ([None], 0) for c in pad_columns},
-                                                 **{c: ([w], 0) for c, w in (fixed_widths or {}).items()}},
+                                                 **(pad_shapes or {})},
                                        pad_to_bucket_boundary=to_boundary, drop_remainder=training)
         if shard:
             ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], sizes))

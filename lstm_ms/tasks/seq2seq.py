@@ -149,7 +149,7 @@ class Seq2SeqTask(PreparedTask):
             meta = {**meta, "max_len": max(meta["max_len"], meta["longest"])}
         return self.bucketed(split, cfg, meta, columns, pads, training, shard, to_boundary=True, epoch=epoch,
                              length_columns=("src", "tgt"),
-                             fixed_widths=None if training else {"ref": meta["ref_bytes"]})
+                             pad_shapes=None if training else {"ref": ([meta["ref_bytes"]], 0)})
 
     # ---------------------------------------------------------------- model
     def network_config(self, cfg):
