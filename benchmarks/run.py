@@ -1,6 +1,6 @@
 """Training-throughput benchmarks of lstm_ms models on synthetic data.
 
-Usage, from the repository root: ``python benchmarks/run.py --model sentiment|seq2seq [--json out.json]``.
+Usage, from the repository root: ``python benchmarks/run.py --model sentiment|seq2seq|ctc [--json out.json]``.
 A benchmark, not a test: it times training steps and prints numbers to read (see
 benchmarks/README.md). A model adds itself with a ``bench_<name>(args) -> dict`` function
 registered in ``BENCHMARKS``.
@@ -123,9 +123,16 @@ def sentiment_step_flops(tokens, batch, embed, hidden):
     number of positions actually computed: B*T for MindSpore's fused cells (padding included),
     the sum of lengths for PyTorch's packed sequences.
     """
-    ins = [embed] + [DIRS * hidden] * (LAYERS - 1)
+    return 3 * bilstm_forward_flops(tokens, batch, embed, hidden, LAYERS, CLASSES)
+
+
+def bilstm_forward_flops(tokens, head_rows, in_size, hidden, layers, classes):
+    """Forward matmul FLOPs of a ``layers``-deep BiLSTM over ``tokens`` positions, 8H(in + H) per
+    token and layer-direction (in = ``in_size`` for layer 0, 2H above), plus a Dense 2H -> ``classes``
+    head applied to ``head_rows`` rows (2 * 2H * classes each)."""
+    ins = [in_size] + [DIRS * hidden] * (layers - 1)
     per_token = DIRS * sum(8 * hidden * (i + hidden) for i in ins)
-    return 3 * (tokens * per_token + batch * 2 * DIRS * hidden * CLASSES)
+    return tokens * per_token + head_rows * 2 * DIRS * hidden * classes
 
 
 def random_batch(rng, lengths, padded_len, vocab):
@@ -497,6 +504,170 @@ def bench_seq2seq(args):
     return res
 
 
+# ------------------------------------------------------------------------------ ctc
+FRAME_S = 0.010  # 10 ms frame shift: frames x FRAME_S = seconds of audio
+
+
+def ctc_batch(rng, batch, padded_len, num_features, num_classes, lengths=None):
+    """(features [B, T, F], frames [B], packed [B, T]) as the ctc pipeline feeds them: standard-normal
+    features (zeros past each utterance's frames), frame counts uniform in [T/2, T] unless given,
+    label lengths rint(frames / 8) (TIMIT: about one phone per 8 frames of 10 ms), phones random in
+    1..C-1 (0 is the blank), packed as ``CTCTaskLoss`` expects and padded to T like the features."""
+    from lstm_ms.nn.ctc import pack_labels
+
+    if lengths is None:
+        lengths = rng.integers(padded_len // 2, padded_len + 1, size=batch)
+    lengths = np.asarray(lengths, np.int32)
+    feats = rng.standard_normal((batch, padded_len, num_features)).astype(np.float32)
+    feats[np.arange(padded_len)[None, :] >= lengths[:, None]] = 0.0
+    label_len = np.maximum(1, np.rint(lengths / 8)).astype(np.int32)
+    labels = rng.integers(1, num_classes, size=(batch, padded_len - 2)).astype(np.int32)
+    labels[np.arange(padded_len - 2)[None, :] >= label_len[:, None]] = 0
+    return feats, lengths, pack_labels(lengths, labels, label_len)
+
+
+def ctc_nets(args):
+    """CTCAcousticNet (the ctc task's network, no conv front-end) and TorchCTCAcousticNet with its
+    weights. The twin has no dropout of its own; for the training step its nn.LSTM gets the same
+    between-layer dropout and a Dropout before its Linear, as PaddedRNN and CTCAcousticNet apply."""
+    from lstm_ms.nn.ctc import CTCAcousticNet
+    from lstm_ms.reference.torch_ctc import TorchCTCAcousticNet, ctc_param_map
+
+    net = CTCAcousticNet(args.num_features, args.num_classes, args.hidden, args.num_layers, args.dropout, 0)
+    tnet = copy_to_torch(net, TorchCTCAcousticNet(args.num_features, args.num_classes, args.hidden, args.num_layers,
+                                                  0), ctc_param_map(args.num_layers, False))
+    tnet.lstm.dropout = args.dropout
+    tnet.proj = torch.nn.Sequential(torch.nn.Dropout(args.dropout), tnet.proj)
+    return net, tnet
+
+
+def ctc_training(args, rng, net, tnet):
+    """Section 1 for ctc: the trainer's Adam + clip-norm 5 step with CTCTaskLoss against the twin with
+    torch Adam, clip_grad_norm_(5.0) and F.ctc_loss (mean over label lengths, zero_infinity), same
+    weights, same batch."""
+    from lstm_ms.nn.ctc import CTCTaskLoss
+
+    B, T = args.batch_size, args.seq_len
+    opt = build_optimizer({"optimizer": "adam", "weight_decay": 0.0}, net.trainable_params(),
+                          np.full(100000, 1e-3, np.float32))
+    step = build_train_step(net, CTCTaskLoss(0), opt, clip_norm=5.0)
+    tnet.train()
+    topt = torch.optim.Adam(tnet.parameters(), lr=1e-3)  # betas (0.9, 0.999), eps 1e-8: nn.Adam's defaults
+    batch = ctc_batch(rng, B, T, args.num_features, args.num_classes)
+    tensors = [ms.Tensor(a) for a in batch]
+    feats = torch.from_numpy(batch[0])
+    packed = torch.from_numpy(batch[2]).long()
+    lengths, label_len, targets = packed[:, 0], packed[:, 1], packed[:, 2:]
+
+    def run_ms():
+        return step(*tensors).asnumpy()
+
+    def run_torch():
+        topt.zero_grad()
+        log_probs = tnet(feats, lengths)
+        loss = torch.nn.functional.ctc_loss(log_probs.transpose(0, 1), targets, lengths, label_len, blank=0,
+                                            reduction="mean", zero_infinity=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(tnet.parameters(), 5.0)
+        topt.step()
+        return loss.item()
+
+    frames = int(batch[1].sum())
+    res = {"batch_size": B, "seq_len": T, "real_frames": frames, "audio_s": frames * FRAME_S,
+           "label_tokens": int(batch[2][:, 1].sum()),
+           "first_losses": {}}
+    first_call = timed(lambda: res["first_losses"].__setitem__("mindspore", float(run_ms())))  # compiles
+    res["first_losses"]["pytorch"] = float(run_torch())
+    res.update(time_interleaved(args, run_ms, run_torch))
+    res["ms_first_call_s"] = first_call  # the real first call (compile + step), not time_interleaved's
+    title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T} frames, F={args.num_features}, H={args.hidden}, "
+             f"{args.num_layers}-layer BiLSTM, C={args.num_classes}, dropout {args.dropout}, CTC loss, Adam, "
+             f"clip-norm 5.0;\n   frames uniform in [{T // 2}, {T}] ({frames} real = {frames * FRAME_S:.1f} s of "
+             f"audio), labels rint(frames/8) ({res['label_tokens']} phones); samples = utterances, frames/s = real "
+             "frames)")
+    res = report_step(args, res, title, B, frames, "frames/s")
+    for name in ("mindspore", "pytorch"):
+        res[name]["audio_s_per_s"] = res[name]["tokens_per_s"] * FRAME_S
+    print(f"audio seconds per second (real frames x 10 ms): MindSpore {res['mindspore']['audio_s_per_s']:.1f}, "
+          f"PyTorch {res['pytorch']['audio_s_per_s']:.1f}; loss at the first step: MindSpore "
+          f"{res['first_losses']['mindspore']:.3f}, PyTorch {res['first_losses']['pytorch']:.3f}")
+    return res
+
+
+def ctc_peak(args, step_res):
+    B, T, H, L, C, F = args.batch_size, args.seq_len, args.hidden, args.num_layers, args.num_classes, args.num_features
+    frames = {"mindspore": B * T, "pytorch": step_res["real_frames"]}
+    executed = {k: 3 * bilstm_forward_flops(v, B * T, F, H, L, C) for k, v in frames.items()}
+    return report_peak(step_res, executed,
+                       f"FLOPs/step = 3 x (frames x 2 dirs x sum over {L} layers 8H(in+H) + B*T x 2 x 2H x C), "
+                       "in = F then 2H; matmuls only, backward = 2x forward;\n  frames = B*T for MindSpore "
+                       "(PaddedRNN computes padding), real frames for PyTorch (packed); the Linear runs on B*T "
+                       "rows in both")
+
+
+def ctc_inference(args, rng, net, tnet):
+    """Section 3: forward only (log-probs), eval mode: batch 1 with one --infer_len-frame utterance
+    (latency) and batch B at T (throughput); ours one static graph per shape, the twin under no_grad."""
+    net.set_train(False)
+    tnet.eval()
+    cases = {"batch 1": ctc_batch(rng, 1, args.infer_len, args.num_features, args.num_classes, [args.infer_len]),
+             f"batch {args.batch_size}": ctc_batch(rng, args.batch_size, args.seq_len, args.num_features,
+                                                   args.num_classes)}
+    print("\n== 3. Inference, forward only (per-frame log-probs, no decoding), eval mode ==")
+    print(f"MindSpore: net.set_train(False), one graph per shape; PyTorch: eval() + torch.no_grad(), packed. "
+          f"Timed as section 1 ({args.warmup} warm-up, {args.repeats} interleaved repeats).")
+    print(f"{'':<10} {'case':<28} {'median s':>9} {'utt/s':>7} {'ms/utt':>8} {'audio s/s':>10}")
+    out = {}
+    for key, (feats, lengths, _) in cases.items():
+        ms_in = (ms.Tensor(feats), ms.Tensor(lengths))
+        t_in = (torch.from_numpy(feats), torch.from_numpy(lengths).long())
+
+        def run_ms():
+            return net(*ms_in).asnumpy()
+
+        def run_torch():
+            with torch.no_grad():
+                return tnet(*t_in).numpy()
+
+        r = out[key] = time_interleaved(args, run_ms, run_torch)
+        B, T, frames = len(lengths), feats.shape[1], int(lengths.sum())
+        r.update({"batch_size": B, "seq_len": T, "real_frames": frames})
+        label = f"B={B}, T={T} ({frames * FRAME_S:.1f} s audio)"
+        for name in ("mindspore", "pytorch"):
+            m = r[name]
+            m.update({"utterances_per_s": B / m["median_s"], "ms_per_utterance": 1e3 * m["median_s"] / B,
+                      "audio_s_per_s": frames * FRAME_S / m["median_s"]})
+            print(f"{name:<10} {label:<28} {m['median_s']:>9.4f} {m['utterances_per_s']:>7.1f} "
+                  f"{m['ms_per_utterance']:>8.1f} {m['audio_s_per_s']:>10.1f}")
+        r["ratio_ms_over_torch"] = r["pytorch"]["median_s"] / r["mindspore"]["median_s"]
+        print(f"{'':<10} ratio (MindSpore / PyTorch speed) {r['ratio_ms_over_torch']:.2f}; MindSpore first call "
+              f"(compile + run) {r['ms_first_call_s']:.1f} s; other processes used {r['others_cpu_share']:.0%} of "
+              "the CPU")
+    return out
+
+
+def bench_ctc(args):
+    rng, res = start_run(args)
+    net, tnet = ctc_nets(args)
+    res["step"] = ctc_training(args, rng, net, tnet)
+    res["peak"] = ctc_peak(args, res["step"])
+    res["inference"] = ctc_inference(args, rng, net, tnet)
+    s, p, inf = res["step"], res["peak"], res["inference"]
+    one, many = inf["batch 1"], inf[f"batch {args.batch_size}"]
+    print("\n== Summary ==")
+    print(f"train step B={s['batch_size']} T={s['seq_len']}: MindSpore {s['mindspore']['samples_per_s']:.2f} utt/s "
+          f"({s['mindspore']['tokens_per_s']:.0f} frames/s, {s['mindspore']['audio_s_per_s']:.1f} audio s/s), "
+          f"PyTorch {s['pytorch']['samples_per_s']:.2f} utt/s ({s['pytorch']['tokens_per_s']:.0f} frames/s, "
+          f"{s['pytorch']['audio_s_per_s']:.1f} audio s/s), ratio {s['ratio_ms_over_torch']:.2f}")
+    summarise_peak(p)
+    print(f"inference: batch 1 x {args.infer_len} frames MindSpore {one['mindspore']['ms_per_utterance']:.0f} ms, "
+          f"PyTorch {one['pytorch']['ms_per_utterance']:.0f} ms (ratio {one['ratio_ms_over_torch']:.2f}); "
+          f"batch {args.batch_size} MindSpore {many['mindspore']['utterances_per_s']:.1f} utt/s, PyTorch "
+          f"{many['pytorch']['utterances_per_s']:.1f} utt/s (ratio {many['ratio_ms_over_torch']:.2f})")
+    warn_if_busy(s["others_cpu_share"], one["others_cpu_share"], many["others_cpu_share"])
+    return res
+
+
 class StockSeqLengthNet(ms.nn.Cell):
     """SentimentNet's shape with the stock multi-layer ``nn.LSTM`` given ``seq_length`` (the design
     that ``PaddedRNN`` replaces): embedding -> 2-layer BiLSTM(seq_length) -> last layer's final
@@ -542,28 +713,41 @@ def bench_stock_seq_length(args):
     return res
 
 
-BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length, "seq2seq": bench_seq2seq}
+BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length, "seq2seq": bench_seq2seq,
+              "ctc": bench_ctc}
 _SENTIMENT = {"batch_size": 64, "seq_len": 128, "embed_size": 300, "hidden": 100, "vocab": 20000,
               "repeats": 10, "warmup": 3}
 # flags left at None take their model's default; seq2seq: models/seq2seq's recipe, Multi30k's vocabularies,
-# T = 24 (the second of bucket_lengths [16, 24, 32])
+# T = 24 (the second of bucket_lengths [16, 24, 32]); ctc: models/ctc/config_cpu.yaml (H 384, 4 layers,
+# dropout 0.2, batch 16), T = 400 frames (the top of bucket_lengths [200, 300, 400]); frames uniform in
+# [200, 400] average 300, TIMIT's ~3 s mean (the pipeline would pad 201..300-frame utterances to 300 only)
 MODEL_DEFAULTS = {"sentiment": _SENTIMENT, "stock_seq_length": _SENTIMENT,
                   "seq2seq": {"batch_size": 128, "seq_len": 24, "embed_size": 256, "hidden": 512, "vocab": 7853,
-                              "repeats": 5, "warmup": 1}}
+                              "repeats": 5, "warmup": 1, "dropout": 0.5},
+                  "ctc": {"batch_size": 16, "seq_len": 400, "hidden": 384, "repeats": 5, "warmup": 1,
+                          "dropout": 0.2}}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, choices=sorted(BENCHMARKS))
-    per_model = "default per model (MODEL_DEFAULTS): sentiment {}, seq2seq {}".format
-    for name, kind, text in (("batch_size", int, ""), ("seq_len", int, "padded length (seq2seq: source and target)"),
+    def per_model(name):
+        return "default per model (MODEL_DEFAULTS): " + ", ".join(
+            f"{m} {d[name]}" for m, d in MODEL_DEFAULTS.items() if name in d and m != "stock_seq_length")
+
+    for name, kind, text in (("batch_size", int, ""),
+                             ("seq_len", int, "padded length (seq2seq: source and target; ctc: frames)"),
                              ("repeats", int, "interleaved timed steps per framework"),
                              ("warmup", int, "untimed steps per framework after compilation"),
                              ("embed_size", int, ""), ("hidden", int, ""), ("vocab", int, "(seq2seq: source vocab)")):
-        parser.add_argument(f"--{name}", type=kind, default=None, help=(f"{text}; " if text else "") + per_model(
-            _SENTIMENT[name], MODEL_DEFAULTS["seq2seq"][name]))
+        parser.add_argument(f"--{name}", type=kind, default=None, help=(f"{text}; " if text else "") + per_model(name))
     parser.add_argument("--tgt_vocab", type=int, default=5893, help="seq2seq: target vocab (Multi30k en)")
-    parser.add_argument("--dropout", type=float, default=0.5, help="seq2seq: dropout in the training step")
+    parser.add_argument("--dropout", type=float, default=None,
+                        help="seq2seq, ctc: dropout in the training step; " + per_model("dropout"))
+    parser.add_argument("--num_features", type=int, default=120, help="ctc: features per frame (40 mels x 3)")
+    parser.add_argument("--num_classes", type=int, default=49, help="ctc: 48 TIMIT phones + blank")
+    parser.add_argument("--num_layers", type=int, default=4, help="ctc: BiLSTM layers")
+    parser.add_argument("--infer_len", type=int, default=300, help="ctc: frames of the batch-1 inference utterance")
     parser.add_argument("--max_decode_len", type=int, default=30, help="seq2seq: decoding steps")
     parser.add_argument("--beam_size", type=int, default=5, help="seq2seq: beam width of the beam-search timing")
     parser.add_argument("--length_penalty", type=float, default=0.6, help="seq2seq: beam search's alpha")
