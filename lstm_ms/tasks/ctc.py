@@ -213,8 +213,10 @@ class CTCTask(PreparedTask):
     def make_sample(self, out_dir, seed=0, size=1.0):
         from ..data import synthetic
 
-        root = synthetic.write_timit(Path(out_dir) / "timit", speakers_per_region=max(3, int(round(4 * size))),
-                                     sentences=("sa1", "sa2", "si1", "sx1", "sx2"), seed=seed)
+        # 64 speakers x 6 non-SA sentences = 384 training utterances: what a small network needs to learn
+        # the synthetic phones in a dozen epochs (the recipe of tests/test_ctc.py and quickstart.sh ctc)
+        root = synthetic.write_timit(Path(out_dir) / "timit", speakers_per_region=max(2, int(round(8 * size))),
+                                     sentences=("sa1", "si1", "si2", "sx1", "sx2", "sx3", "sx4"), seed=seed)
         return {"data_path": str(root)}
 
     # ---------------------------------------------------------------- export and deployment
