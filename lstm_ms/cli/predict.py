@@ -38,6 +38,7 @@ def main(argv):
     cfg = config.parse_args(argv, "predict.py", __doc__, extra=EXTRA)
     from ..engine import context
     from ..tasks import get_task
+    from ..tasks.base import first_output
 
     import mindspore as ms
 
@@ -51,7 +52,10 @@ def main(argv):
             raise UserError(cfg["mindir_file"], "MINDIR file not found")
         side = deploy.read_sidecar(cfg["mindir_file"])
         meta, assets, batch = side["meta"], side["asset_paths"], side["batch_size"]
-        net = nn.GraphCell(ms.load(cfg["mindir_file"]))
+        graph = nn.GraphCell(ms.load(cfg["mindir_file"]))
+
+        def predict(arrays):  # the exported shapes: full batches at the exported length
+            return first_output(graph(*[ms.Tensor(a) for a in arrays]))
     elif cfg["ckpt_file"]:
         ckpt = Path(cfg["ckpt_file"])
         if not ckpt.is_file():
@@ -67,12 +71,7 @@ def main(argv):
     examples = task.encode_texts(texts, meta, assets)
     rows = []
     for arrays, valid in deploy.pad_batches(examples, batch, task.pad_example(meta)):
-        if cfg["mindir_file"]:
-            out = net(*[ms.Tensor(a) for a in arrays])
-            first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
-        else:
-            first = predict(arrays)
-        rows.extend(first[:valid])
+        rows.extend(predict(arrays)[:valid])
     for text, row in zip(texts, rows):
         result = task.describe(np.asarray(row), text, meta)
         summary = result.pop("summary")

@@ -21,6 +21,11 @@ def equal_steps(rows, batch_sizes):
     return steps
 
 
+def first_output(out):
+    """The first output of a network call (a tensor, or the first of a tuple) as numpy."""
+    return (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+
+
 def _longest(*arrays):
     return max(len(a) for a in arrays)
 
@@ -184,7 +189,6 @@ class PreparedTask:
 
         def predict(arrays):
             longest = int(arrays[at].max())
-            out = cell(*(ms.Tensor(a[:, :longest] if a.ndim >= 2 else a) for a in arrays))
-            return (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+            return first_output(cell(*(ms.Tensor(a[:, :longest] if a.ndim >= 2 else a) for a in arrays)))
 
         return predict, meta

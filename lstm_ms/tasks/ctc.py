@@ -131,13 +131,6 @@ class CTCTask(PreparedTask):
         write_json(out / "meta.json", meta)
         return meta
 
-    def bucket_lengths(self, cfg, meta):
-        """Padded frame counts of the buckets; the longest utterance of any split is always the last."""
-        top = max(meta["max_frames"], meta.get("longest", 0))
-        if not cfg["bucket"]:
-            return [top]
-        return sorted({min(int(p), top) for p in cfg["bucket_lengths"]} | {top})
-
     def dataset(self, split, cfg, meta, training, shard=None, epoch=1):
         """Batches of (features [B, T, F], frames [B], packed [B, T]) bucketed by frames and padded with
         zeros to their bucket's frame count (one graph per bucket). ``packed`` rows are
@@ -145,6 +138,7 @@ class CTCTask(PreparedTask):
 
         Evaluation pads to bucket boundaries too, and the last bucket reaches the longest utterance of
         any split, so nothing is ever cut."""
+        meta = {**meta, "max_len": meta["max_frames"]}  # the last bucket (prepare: max_frames >= the longest)
         return self.bucketed(split, cfg, meta, COLUMNS, ("packed",), training, shard, to_boundary=True, epoch=epoch,
                              pad_shapes={"features": ([None, meta["num_features"]], 0.0)})
 
@@ -158,9 +152,11 @@ class CTCTask(PreparedTask):
         return int(meta.get("num_features") or num_features(cfg)), int(meta.get("num_classes") or len(PHONES))
 
     def network(self, cfg, meta, pretrained=True):
+        from ..nn.ctc import CTCAcousticNet
+
         feats, classes = self._dims(cfg, meta)
-        return _net_class()(feats, classes, cfg["num_hiddens"], cfg["num_layers"], cfg["dropout"],
-                            cfg["conv_channels"])
+        return CTCAcousticNet(feats, classes, cfg["num_hiddens"], cfg["num_layers"], cfg["dropout"],
+                              cfg["conv_channels"])
 
     def inference_network(self, net, meta):
         """The network itself (features, lengths -> per-frame log-probs); CTC decoding runs after the
@@ -291,22 +287,3 @@ class CTCTask(PreparedTask):
         return {"phones": phones, "phones48": [PHONES[i] for i in ids], "frames": int(frames),
                 "summary": f"{text}\t{' '.join(phones)}"}
 
-
-_NET_CLASS = []
-
-
-def _net_class():
-    """``CTCAcousticNet`` subclass that casts its features to float32 first (a no-op on real features;
-    integer inputs of shape tests still run). Built on first use: this module imports without MindSpore."""
-    if not _NET_CLASS:
-        import mindspore as ms
-        from mindspore import ops
-
-        from ..nn.ctc import CTCAcousticNet
-
-        class CTCNet(CTCAcousticNet):
-            def construct(self, features, lengths):
-                return super().construct(ops.cast(features, ms.float32), lengths)
-
-        _NET_CLASS.append(CTCNet)
-    return _NET_CLASS[0]

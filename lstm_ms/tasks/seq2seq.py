@@ -197,14 +197,22 @@ class Seq2SeqTask(PreparedTask):
             self._cells_for, self._cells = net, (encoder, step)
         return self._cells
 
-    def translate(self, net, src, src_len, max_len, beam_size=1, alpha=0.0):
-        """Token-id hypotheses (no <sos>/<eos>) for a batch of sources: greedy (beam 1) or beam
-        search in ``core.beam`` over the compiled decoder step."""
+    def encode(self, net, src, src_len):
+        """(enc_out, keys, mask, s0) of a batch of sources, from the compiled encoder graph."""
         import mindspore as ms
 
-        encoder, step = self.decoding_cells(net)
         net.set_train(False)
-        enc_out, keys, mask, s0 = encoder(ms.Tensor(np.asarray(src, np.int32)), ms.Tensor(np.asarray(src_len, np.int32)))
+        encoder, _ = self.decoding_cells(net)
+        return encoder(ms.Tensor(np.asarray(src, np.int32)), ms.Tensor(np.asarray(src_len, np.int32)))
+
+    def translate(self, net, src, src_len, max_len, beam_size=1, alpha=0.0, encoded=None):
+        """Token-id hypotheses (no <sos>/<eos>) for a batch of sources: greedy (beam 1) or beam
+        search in ``core.beam`` over the compiled decoder step. ``encoded``: ``encode``'s output for
+        these sources, when the caller has it already."""
+        import mindspore as ms
+
+        _, step = self.decoding_cells(net)
+        enc_out, keys, mask, s0 = encoded if encoded is not None else self.encode(net, src, src_len)
         batch = len(src_len)
         width = max(1, beam_size)
         if width > 1:
@@ -223,12 +231,13 @@ class Seq2SeqTask(PreparedTask):
                                        EOS_ID, alpha)
         return hyps
 
-    def teacher_forced_nll(self, net, src, src_len, tgt_in, tgt):
-        """(sum of -log p(reference token), number of reference tokens) with the reference fed back."""
+    def teacher_forced_nll(self, net, encoded, tgt_in, tgt):
+        """(sum of -log p(reference token), number of reference tokens) with the reference fed back;
+        ``encoded``: ``encode``'s output for the batch's sources."""
         import mindspore as ms
 
-        encoder, step = self.decoding_cells(net)
-        enc_out, keys, mask, s = encoder(ms.Tensor(src), ms.Tensor(src_len))
+        _, step = self.decoding_cells(net)
+        enc_out, keys, mask, s = encoded
         rows = np.arange(len(tgt))
         total = 0.0
         for t in range(tgt.shape[1]):
@@ -248,8 +257,10 @@ class Seq2SeqTask(PreparedTask):
         for src, src_len, tgt_in, tgt, index, ref in tqdm(ds.create_tuple_iterator(num_epochs=1, output_numpy=True),
                                                           desc="translating", unit="batch", leave=False,
                                                           mininterval=5.0, disable=None):
-            hyps = self.translate(net, src, src_len, meta["max_decode_len"], cfg["beam_size"], cfg["length_penalty"])
-            batch_nll, batch_tokens = self.teacher_forced_nll(net, src, src_len, tgt_in, tgt)
+            encoded = self.encode(net, src, src_len)  # once for both: decoding and the perplexity
+            hyps = self.translate(net, src, src_len, meta["max_decode_len"], cfg["beam_size"], cfg["length_penalty"],
+                                  encoded)
+            batch_nll, batch_tokens = self.teacher_forced_nll(net, encoded, tgt_in, tgt)
             nll, tokens = nll + batch_nll, tokens + batch_tokens
             for i, h, r in zip(index.tolist(), hyps, ref):
                 found[i] = (h, bytes_text(r))

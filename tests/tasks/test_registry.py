@@ -27,7 +27,8 @@ def test_forward_backward(name, tmp_path):
     net.set_train(True)
     inputs = [ms.Tensor(np.asarray(t.asnumpy())) for t in task.export_inputs(cfg, meta, 3)]
     rng = np.random.default_rng(0)
-    inputs[0] = ms.Tensor(rng.integers(1, 30, size=inputs[0].shape).astype(np.int32))
+    # random ids (or, for ctc, feature values) in the dtype the network takes
+    inputs[0] = ms.Tensor(rng.integers(1, 30, size=inputs[0].shape).astype(inputs[0].asnumpy().dtype))
     for _ in task.input_specs()[len(inputs):-1]:  # training-only inputs (seq2seq: the teacher-forced target)
         inputs.append(ms.Tensor(rng.integers(1, 30, size=inputs[0].shape).astype(np.int32)))
     label_rank = len(task.input_specs()[-1].shape)  # (B,) per example or (B, T) per token
