@@ -3,12 +3,12 @@
 # set up .venv -> sample data in the real dataset's format -> preprocess -> train -> eval -> export
 # MINDIR (verified by loading it back) -> MINDIR inference through the CPU leg of
 # scripts/run_infer_310.sh -> predict.py.
-# usage: bash scripts/quickstart.sh [MODEL]     MODEL: sentiment (default), ner, seq2seq or ctc
+# usage: bash scripts/quickstart.sh [MODEL]     MODEL: sentiment (default), ner, seq2seq, ctc or deepspeech2
 # Outputs under ./quickstart_out (./quickstart_out/MODEL for other models). A few minutes on 2 CPU cores.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL="${1:-sentiment}"
-case "$MODEL" in sentiment|ner|seq2seq|ctc) ;; *) echo "usage: bash scripts/quickstart.sh [sentiment|ner|seq2seq|ctc]" >&2; exit 2 ;; esac
+case "$MODEL" in sentiment|ner|seq2seq|ctc|deepspeech2) ;; *) echo "usage: bash scripts/quickstart.sh [sentiment|ner|seq2seq|ctc|deepspeech2]" >&2; exit 2 ;; esac
 # shellcheck disable=SC1091
 source "$REPO/scripts/setup_env.sh" plot
 set -euo pipefail
@@ -41,6 +41,12 @@ ctc)
     train=(--num_hiddens 64 --num_layers 2 --dropout 0.1 --num_epochs 12 --batch_size 8
            --bucket_lengths "[100, 150, 200]" --lr_max 0.003 --lr_adjust_epoch 12)
     predict=("$(find "$OUT/sample_data/timit/TIMIT/TEST" -name 'SI1.WAV' | sort | head -n 1)") ;;
+deepspeech2)
+    data=("$OUT/sample_data/an4"); ckpt="$OUT/ckpt_deepspeech2/deepspeech2-best.ckpt"; name=deepspeech2
+    # the small CPU setting of tests/test_deepspeech2.py; config_an4.yaml (5 x BiLSTM 1024) is the AN4 recipe
+    train=(--num_hiddens 64 --num_layers 2 --conv_channels 8 --num_epochs 8 --learning_rate 0.003 --lr_gamma 0.9
+           --bucket_lengths "[150, 200]")
+    predict=("$(find "$OUT/sample_data/an4/an4_dataset/test/wav" -name '*.wav' | sort | head -n 1)") ;;
 esac
 bash "$REPO/scripts/run_train_cpu.sh" "${data[@]}" --model "$MODEL" "${train[@]}" --progress false
 bash "$REPO/scripts/run_eval_cpu.sh" "${data[@]}" "$ckpt" --model "$MODEL"
@@ -54,6 +60,6 @@ echo "quickstart ($MODEL) done in $(( $(date +%s) - start )) s: checkpoints in $
 python - "$OUT/infer/acc.json" "$MODEL" <<'PY'
 import json, sys
 result, model = json.load(open(sys.argv[1])), sys.argv[2]
-key = {"sentiment": "accuracy", "ner": "entity_f1", "seq2seq": "bleu", "ctc": "per"}[model]
+key = {"sentiment": "accuracy", "ner": "entity_f1", "seq2seq": "bleu", "ctc": "per", "deepspeech2": "cer"}[model]
 print(f"MINDIR inference {key} on the sample test split: {result[key]}")
 PY

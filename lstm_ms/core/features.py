@@ -1,4 +1,5 @@
-"""Speech front end in numpy: log-mel filterbank energies, MFCCs, deltas and a running normaliser.
+"""Speech front end in numpy: log-mel filterbank energies, MFCCs, deltas and a running normaliser, plus the
+DeepSpeech2 input (centred log1p magnitude spectrogram, per-utterance normalisation, SpecAugment masking).
 
 All spectra use the HTK mel scale ``mel = 2595 * log10(1 + f / 700)`` and triangular filters with a
 peak height of 1 at their centre frequency (not area-normalised), evaluated at the FFT bin
@@ -205,3 +206,81 @@ class Normalizer:
         if norm._mean.shape != norm._m2.shape or norm._mean.ndim != 1:
             raise ValueError("mean and m2 must be equal-length lists")
         return norm
+
+
+# ---------------------------------------------------------------- DeepSpeech2 spectrogram
+def _stft_sizes(sample_rate, win_ms, hop_ms):
+    """(win, hop) in samples for :func:`spectrogram` (n_fft = win)."""
+    return _window_sizes(sample_rate, win_ms, hop_ms, n_fft=np.inf)
+
+
+def output_frames(n_samples, sample_rate=16000, win_ms=20.0, hop_ms=10.0):
+    """Frames :func:`spectrogram` gives for ``n_samples`` samples (an int, or an int64 array for many):
+    ``1 + (n + 2 * (win // 2) - win) // hop``, i.e. ``1 + n // hop`` for an even window (320 at 16 kHz)."""
+    win, hop = _stft_sizes(sample_rate, win_ms, hop_ms)
+    n = np.asarray(n_samples, np.int64)
+    if (n < 0).any():
+        raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+    out = 1 + (n + 2 * (win // 2) - win) // hop
+    return int(out) if out.ndim == 0 else out
+
+
+def spectrogram(signal, sample_rate=16000, win_ms=20.0, hop_ms=10.0):
+    """DeepSpeech2 input features: ``log1p(|rfft|)`` of centred Hamming-windowed frames, float32
+    [frames, n_fft // 2 + 1] with n_fft = win = ``round(sample_rate * win_ms / 1000)`` (161 bins at 16 kHz).
+
+    Centred framing as ``librosa.stft(center=True, pad_mode="constant")`` / ``torch.stft(center=True)``:
+    ``win // 2`` zeros are added at both ends and frame t covers padded samples ``[t * hop, t * hop + win)``,
+    so frame t is centred on sample ``t * hop``; :func:`output_frames` gives the count (``1 + n // hop``).
+    The window is the symmetric Hamming window ``np.hamming(win)`` (scipy.signal.hamming's default, as used
+    by deepspeech.pytorch); the magnitude (not the power) is taken. Computed in float64.
+    """
+    win, hop = _stft_sizes(sample_rate, win_ms, hop_ms)
+    x = np.asarray(signal, np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"signal must be 1-D, got shape {x.shape}")
+    n_frames = output_frames(x.shape[0], sample_rate, win_ms, hop_ms)
+    if n_frames <= 0:  # only an empty signal with an odd window
+        return np.zeros((0, win // 2 + 1), np.float32)
+    x = np.pad(x, (win // 2, win // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n_frames] * np.hamming(win)
+    return np.log1p(np.abs(np.fft.rfft(frames, n=win, axis=-1))).astype(np.float32)
+
+
+def normalize_utterance(feat, eps=1e-8):
+    """``(feat - mean) / (std + eps)`` with one scalar mean and (population) std over the whole utterance,
+    as deepspeech.pytorch normalises each spectrogram; float32 out (statistics in float64)."""
+    x = np.asarray(feat, np.float64)
+    if x.size == 0:
+        raise ValueError("feat is empty")
+    return ((x - x.mean()) / (x.std() + eps)).astype(np.float32)
+
+
+def _spans(rng, count, max_width, size):
+    """Boolean [size] mask: the union of ``count`` spans, each of width uniform in [0, max_width] (cut to
+    ``size``) starting uniformly where it fits."""
+    widths = np.minimum(rng.integers(0, max_width + 1, size=count), size)
+    starts = rng.integers(0, size - widths + 1)
+    idx = np.arange(size)
+    return ((idx >= starts[:, None]) & (idx < (starts + widths)[:, None])).any(axis=0)
+
+
+def spec_augment(feat, rng, freq_masks=2, freq_width=15, time_masks=2, time_width=0.05):
+    """SpecAugment masking (training only) on ``feat`` [frames, bins]; returns a new array, ``feat`` untouched.
+
+    ``freq_masks`` bands of width uniform in [0, freq_width] bins are set to 0 in every frame and
+    ``time_masks`` spans of width uniform in [0, max(1, int(time_width * frames))] frames are set to 0 in
+    every bin (0 is the mean of a :func:`normalize_utterance` output). ``rng`` is a ``numpy.random.Generator``,
+    so the same seed gives the same masks; the draws depend only on the shape, not on the values.
+    """
+    out = np.array(feat, copy=True)
+    if out.ndim != 2:
+        raise ValueError(f"feat must be [frames, bins], got shape {out.shape}")
+    if min(freq_masks, freq_width, time_masks, time_width) < 0:
+        raise ValueError("mask counts and widths must be >= 0")
+    frames, bins = out.shape
+    if frames == 0 or bins == 0:
+        return out
+    out[:, _spans(rng, int(freq_masks), int(freq_width), bins)] = 0
+    out[_spans(rng, int(time_masks), max(1, int(time_width * frames)), frames), :] = 0
+    return out

@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from .errors import UserError
+
 
 def constant(lr, total_steps):
     return np.full(total_steps, lr, dtype=np.float32)
@@ -29,9 +31,24 @@ def warmup_cosine(lr_init, lr_max, lr_end, warmup_epochs, adjust_epochs, total_e
     return lr.astype(np.float32)
 
 
+def anneal(lr, gamma, total_epochs, steps_per_epoch):
+    """``lr * gamma ** epoch`` through each epoch (epoch 0-based): a per-epoch exponential decay."""
+    epochs = np.arange(total_epochs * steps_per_epoch) // steps_per_epoch
+    return (lr * np.power(float(gamma), epochs)).astype(np.float32)
+
+
+SCHEDULES = ("cosine", "anneal")
+
+
 def from_config(cfg, steps_per_epoch):
-    """The schedule a config asks for: ``dynamic_lr`` picks warm-up + cosine, else constant."""
+    """The schedule a config asks for: with ``dynamic_lr``, ``lr_schedule: cosine`` (the default: warm-up +
+    cosine) or ``anneal`` (``learning_rate`` times ``lr_gamma`` per epoch); without, constant."""
     total_epochs = cfg["num_epochs"]
+    kind = cfg.get("lr_schedule", "cosine")
+    if kind not in SCHEDULES:
+        raise UserError("--lr_schedule", f"must be one of {', '.join(SCHEDULES)}, got {kind!r}")
+    if cfg.get("dynamic_lr") and kind == "anneal":
+        return anneal(cfg["learning_rate"], cfg["lr_gamma"], total_epochs, steps_per_epoch)
     if cfg.get("dynamic_lr"):
         return warmup_cosine(cfg["lr_init"], cfg["lr_max"], cfg["lr_end"], cfg["warmup_epochs"],
                              cfg["lr_adjust_epoch"], total_epochs, steps_per_epoch)

@@ -268,12 +268,18 @@ _TIMIT_LEXICON = {
 _TIMIT_SILENT = ("h#", "pau", "epi")
 
 
-def write_sphere(path, samples, sample_rate=16000):
-    """A NIST SPHERE file (1024-byte header, 16-bit little-endian PCM, mono) holding int16 ``samples``."""
-    samples = np.asarray(samples, dtype="<i2")
-    fields = ["NIST_1A", "   1024", "database_id -s5 TIMIT", f"sample_count -i {len(samples)}",
-              f"sample_rate -i {sample_rate}", "channel_count -i 1", "sample_n_bytes -i 2",
-              "sample_byte_format -s2 01", "sample_coding -s3 pcm", "sample_sig_bits -i 16", "end_head"]
+def write_sphere(path, samples, sample_rate=16000, byte_format="01", database_id="TIMIT"):
+    """A NIST SPHERE file (1024-byte header, 16-bit PCM, mono) holding int16 ``samples``.
+
+    ``byte_format`` is the header's ``sample_byte_format``: ``"01"`` little-endian (TIMIT), ``"10"``
+    big-endian (AN4)."""
+    if byte_format not in ("01", "10"):
+        raise ValueError(f"byte_format must be '01' (little-endian) or '10' (big-endian), got {byte_format!r}")
+    samples = np.asarray(np.asarray(samples, dtype=np.int16), dtype="<i2" if byte_format == "01" else ">i2")
+    fields = ["NIST_1A", "   1024", f"database_id -s{len(database_id)} {database_id}",
+              f"sample_count -i {len(samples)}", f"sample_rate -i {sample_rate}", "channel_count -i 1",
+              "sample_n_bytes -i 2", f"sample_byte_format -s2 {byte_format}", "sample_coding -s3 pcm",
+              "sample_sig_bits -i 16", "end_head"]
     header = ("\n".join(fields) + "\n").encode("ascii")
     path = Path(path)
     path.write_bytes(header.ljust(1024, b" ") + samples.tobytes())
@@ -286,9 +292,15 @@ def _phone_sound(phone, n, rng):
     from ..core.phones import PHONES_61
     if phone in _TIMIT_SILENT:
         return rng.normal(scale=0.004, size=n)
-    i = PHONES_61.index(phone)
+    return _two_tones(PHONES_61.index(phone), len(PHONES_61), n, rng)
+
+
+def _two_tones(i, count, n, rng, step1=41.0, step2=67.0, scale=1.0):
+    """``n`` samples of symbol ``i`` (of ``count``; ``7`` and ``count`` coprime)'s fixed signature: tones at
+    ``180 + step1 * i`` and ``1100 + step2 * (7 i mod count)`` Hz (times a speaker's ``scale``) under an
+    envelope peaking ``(i % 4) / 3`` of the way through, at level ``0.25 + 0.05 * (i % 5)``, plus light noise."""
     t = np.arange(n) / 16000.0
-    f1, f2 = 180.0 + 41.0 * i, 1100.0 + 67.0 * ((i * 7) % 61)
+    f1, f2 = scale * (180.0 + step1 * i), scale * (1100.0 + step2 * ((i * 7) % count))
     shape = (i % 4) / 3.0  # where the envelope peaks: 0 = start, 1 = end
     env = np.exp(-((np.linspace(0, 1, n) - shape) ** 2) / 0.18)
     sound = (0.6 * np.sin(2 * np.pi * f1 * t) + 0.4 * np.sin(2 * np.pi * f2 * t)) * env
@@ -369,3 +381,119 @@ def write_timit(root, layout="ldc", case="upper", audio="sphere", speakers_per_r
                         "".join(f"{a} {b} {x}\n" for a, b, x in rows), encoding="ascii")
                 stem.with_name(stem.name + name(".txt")).write_text(f"0 {len(samples)} {text}\n", encoding="ascii")
     return base
+
+
+# ---------------------------------------------------------------- AN4-shaped speech
+# AN4 is spoken letters, digits and a few commands ("RUBOUT G M E F THREE NINE"). Each character has its
+# own two-tone signature (50-90 ms), words are separated by 60-120 ms of low noise, so a small CTC network
+# can learn to read characters off the spectrogram.
+_AN4_CHARS = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ"      # 27 symbols: 7 and 27 are coprime (see _two_tones)
+_AN4_WORDS = (list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+              "ZERO OH ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE".split(),
+              "RUBOUT ENTER STOP YES NO REPEAT".split())
+_AN4_WORD_MIX = np.array([0.5, 0.35, 0.15])     # letters, digit words, commands
+_AN4_RATE = 16000
+
+
+def _an4_silence(n, rng):
+    return rng.normal(scale=0.004, size=n)
+
+
+def _an4_utterance(rng, voice):
+    """(int16 samples, text) of one synthetic AN4 utterance of about 0.8-2.5 s spoken with
+    ``voice = (frequency scale, gain)``: 100-200 ms of silence, words, silence (padded to 0.8 s)."""
+    scale, gain = voice
+    budget = rng.uniform(0.8, 2.5) * _AN4_RATE
+    lead, tail = (int(n) for n in rng.integers(1600, 3201, size=2))     # 100-200 ms
+    pieces, words, used = [_an4_silence(lead, rng)], [], lead + tail
+    while True:
+        pool = _AN4_WORDS[int(rng.choice(3, p=_AN4_WORD_MIX))]
+        word = pool[int(rng.integers(len(pool)))]
+        durations = rng.integers(800, 1441, size=len(word))             # 50-90 ms a character
+        gap = int(rng.integers(960, 1921)) if words else 0               # 60-120 ms between words
+        if words and used + gap + durations.sum() > budget:
+            break
+        if gap:
+            pieces.append(_an4_silence(gap, rng))
+        for c, n in zip(word, durations):
+            pieces.append(gain * _two_tones(_AN4_CHARS.index(c), len(_AN4_CHARS), int(n), rng,
+                                            step1=83.0, step2=97.0, scale=scale))
+        words.append(word)
+        used += gap + int(durations.sum())
+    pieces.append(_an4_silence(max(tail, int(0.8 * _AN4_RATE) - (used - tail)), rng))
+    samples = np.clip(np.round(np.concatenate(pieces) * 32767), -32768, 32767).astype(np.int16)
+    return samples, " ".join(words)
+
+
+def _an4_speaker(k):
+    """AN4-style speaker name of speaker ``k``: gender letter and three letters, e.g. ``faab``."""
+    return f"{'fm'[k % 2]}{chr(97 + k // 676 % 26)}{chr(97 + k // 26 % 26)}{chr(97 + k % 26)}"
+
+
+def write_an4(root, layout="manifest", n_train=120, n_val=20, n_test=30, seed=0, speakers=(6, 2, 3)):
+    """A small AN4-shaped corpus of synthetic 16 kHz 16-bit speech (deterministic given ``seed``).
+
+    Utterances (ids like ``an7-faab-b``) are 0.8-2.5 s of spelled letters, digit words and commands;
+    ``speakers`` gives the number of speakers of train, val and test (each speaker has its own slight
+    pitch and level). ``layout="manifest"``: ``root/an4_dataset/{train,val,test}/{wav,txt}/<id>.{wav,txt}``
+    (RIFF WAV, one-line upper-case transcript) and ``root/an4_{train,val,test}_manifest.csv`` with
+    ``wav,txt`` paths relative to ``root``. ``layout="cmu"``: CMU's ``an4_sphere`` release,
+    ``root/an4/etc/an4_{train,test}.{fileids,transcription}`` and big-endian NIST SPHERE audio in
+    ``root/an4/wav/{an4_clstk,an4test_clstk}/<speaker>/<id>.sph``; it has no val split, so the val
+    speakers' utterances are part of train (the same seed gives the same audio in both layouts).
+    Returns ``root``, the folder to pass as data_path.
+    """
+    if layout not in ("manifest", "cmu"):
+        raise ValueError(f"layout must be 'manifest' or 'cmu', got {layout!r}")
+    counts = {"train": n_train, "val": n_val, "test": n_test}
+    speakers = dict(zip(counts, speakers))
+    if any(counts[s] > 0 and not 1 <= speakers[s] <= counts[s] for s in counts):
+        raise ValueError(f"each split needs between 1 and its utterance count of speakers, got {speakers}")
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    done, first = [], 0
+    for split, n in counts.items():
+        names = [_an4_speaker(first + k) for k in range(speakers[split])]
+        first += speakers[split]
+        voices = [(rng.uniform(0.98, 1.02), rng.uniform(0.8, 1.2)) for _ in names]
+        for j in range(n):
+            k = j * len(names) // n       # contiguous blocks: files come sorted by speaker as in AN4
+            samples, text = _an4_utterance(rng, voices[k])
+            done.append((split, names[k], f"an{len(done) + 1}-{names[k]}-b", samples, text))
+    if layout == "manifest":
+        _write_an4_manifest(root, done)
+    else:
+        _write_an4_cmu(root, done)
+    return root
+
+
+def _write_an4_manifest(root, utterances):
+    import soundfile as sf
+
+    rows = {"train": [], "val": [], "test": []}
+    for split, _, uid, samples, text in utterances:
+        wav, txt = (Path("an4_dataset", split, kind, f"{uid}.{kind}") for kind in ("wav", "txt"))
+        for rel in (wav, txt):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(root / wav), samples, _AN4_RATE, subtype="PCM_16", format="WAV")
+        (root / txt).write_text(text + "\n", encoding="ascii")
+        rows[split].append(f"{wav.as_posix()},{txt.as_posix()}\n")
+    for split, lines in rows.items():
+        (root / f"an4_{split}_manifest.csv").write_text("".join(lines), encoding="utf-8")
+
+
+def _write_an4_cmu(root, utterances):
+    base = root / "an4"
+    (base / "etc").mkdir(parents=True, exist_ok=True)
+    fileids, transcripts = {"train": [], "test": []}, {"train": [], "test": []}
+    for split, speaker, uid, samples, text in utterances:
+        split = "test" if split == "test" else "train"
+        fileid = f"{'an4test_clstk' if split == 'test' else 'an4_clstk'}/{speaker}/{uid}"
+        sph = base / "wav" / f"{fileid}.sph"
+        sph.parent.mkdir(parents=True, exist_ok=True)
+        write_sphere(sph, samples, _AN4_RATE, byte_format="10", database_id="AN4")
+        fileids[split].append(fileid + "\n")
+        transcripts[split].append(f"<s> {text} </s> ({uid})\n")
+    for split in fileids:
+        (base / "etc" / f"an4_{split}.fileids").write_text("".join(fileids[split]), encoding="ascii")
+        (base / "etc" / f"an4_{split}.transcription").write_text("".join(transcripts[split]), encoding="ascii")

@@ -14,7 +14,6 @@ import numpy as np
 from ..core.errors import UserError
 from ..core.phones import PHONES_61
 
-SAMPLE_RATE = 16000
 
 # The 24 core-test speakers (3 per dialect region: 2 male, 1 female), all under TEST.
 CORE_TEST_SPEAKERS = {
@@ -120,23 +119,6 @@ def find_utterances(root):
     if not out:
         raise UserError(root, "no utterances found (expected <SENTENCE>.WAV with a matching .PHN, e.g. SA1.WAV)")
     return out
-
-
-def read_audio(path):
-    """The samples of a 16 kHz mono file (NIST SPHERE or RIFF WAV) as float32 in [-1, 1)."""
-    import soundfile as sf
-
-    path = Path(path)
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises LibsndfileError/RuntimeError/OSError/TypeError
-        problem = " ".join(str(exc).split()) or type(exc).__name__
-        raise UserError(path, f"cannot read audio: {problem}") from None
-    if rate != SAMPLE_RATE:
-        raise UserError(path, f"sample rate {rate} Hz, expected {SAMPLE_RATE} Hz")
-    if data.shape[1] != 1:
-        raise UserError(path, f"{data.shape[1]} channels, expected mono")
-    return np.ascontiguousarray(data[:, 0])
 
 
 def read_phn(path, n_samples):

@@ -31,8 +31,10 @@ class CTCAcousticNet(nn.Cell):
     front-end). With K > 0, two 3x3 ``Conv2d`` (stride 1, padding 1, ReLU) run over (time, feature)
     and the K channels x F features are flattened per frame, so the time length is unchanged.
 
-    ``construct(features [B, T, F] float32, lengths [B] int32) -> log_probs [B, T, C] float32``;
-    frames at or past an utterance's length hold values that no real frame depends on.
+    ``construct(features [B, T, F] float32, lengths [B] int32) -> (log_probs [B, T, C] float32, lengths)``:
+    the time axis is not shortened, so the output lengths are the input lengths (returned so that every
+    speech network has the same outputs); frames at or past an utterance's length hold values that no
+    real frame depends on.
     """
 
     def __init__(self, num_features, num_classes, hidden_size=384, num_layers=4, dropout=0.2, conv_channels=0):
@@ -62,7 +64,7 @@ class CTCAcousticNet(nn.Cell):
         out, _ = self.encoder(x, lengths)
         if self.dropout is not None:
             out = self.dropout(out)
-        return self.log_softmax(self.proj(out))
+        return self.log_softmax(self.proj(out)), lengths
 
 
 class CTCLoss(nn.Cell):
@@ -107,24 +109,25 @@ class CTCLoss(nn.Cell):
 
 
 class CTCTaskLoss(nn.Cell):
-    """``CTCLoss`` taking one packed int32 label tensor, for ``loss_fn(net(*inputs), label)``.
+    """``CTCLoss`` over a speech network's outputs and one packed int32 label tensor, for
+    ``loss_fn(net(*inputs), label)``.
 
-    ``construct(log_probs [B, T, C], packed [B, 2 + L] int32)`` where ``packed[:, 0]`` is the input
-    length (frames), ``packed[:, 1]`` the label length and ``packed[:, 2:]`` the labels (padded with
-    0 past the label length). Defaults to ``zero_infinity=True`` so one infeasible utterance does not
-    make a training step's loss inf.
+    ``construct(outputs, packed [B, 1 + L] int32)``: ``outputs`` is the network's
+    ``(log_probs [B, T, C], output_lengths [B])``; ``packed[:, 0]`` is the label length and
+    ``packed[:, 1:]`` the labels (padded past the label length). Defaults to ``zero_infinity=True`` so
+    one infeasible utterance does not make a training step's loss inf.
     """
 
     def __init__(self, blank=BLANK, zero_infinity=True):
         super().__init__()
         self.ctc = CTCLoss(blank, "mean", zero_infinity)
 
-    def construct(self, log_probs, packed):
-        return self.ctc(log_probs, packed[:, 2:], packed[:, 0], packed[:, 1])
+    def construct(self, outputs, packed):
+        log_probs, lengths = outputs
+        return self.ctc(log_probs, packed[:, 1:], lengths, packed[:, 0])
 
 
-def pack_labels(input_lengths, labels, label_lengths):
-    """numpy helper: the ``[B, 2 + L]`` int32 tensor ``CTCTaskLoss`` expects."""
+def pack_labels(labels, label_lengths):
+    """numpy helper: the ``[B, 1 + L]`` int32 label tensor ``CTCTaskLoss`` expects."""
     labels = np.asarray(labels, np.int32)
-    return np.concatenate([np.asarray(input_lengths, np.int32).reshape(-1, 1),
-                           np.asarray(label_lengths, np.int32).reshape(-1, 1), labels], axis=1)
+    return np.concatenate([np.asarray(label_lengths, np.int32).reshape(-1, 1), labels], axis=1)

@@ -19,7 +19,7 @@ def register(cls):
 
 
 def _load_all():
-    from . import ctc, ner, sentiment, seq2seq  # noqa: F401  (each registers itself)
+    from . import ctc, deepspeech2, ner, sentiment, seq2seq  # noqa: F401  (each registers itself)
 
 
 def names():

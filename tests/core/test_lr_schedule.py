@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from lstm_ms.core import lr_schedule
+from lstm_ms.core.errors import UserError
 from lstm_ms.core.config import load_yaml, config_file
 
 
@@ -62,3 +63,12 @@ def test_optimizer_uses_the_schedule_value_at_each_step():
         now = net.w.asnumpy().copy()
         np.testing.assert_allclose(prev - now, lr[k] * x.asnumpy(), rtol=1e-5, atol=1e-8)
         prev = now
+
+
+def test_anneal_reaches_the_optimizer_schedule_per_epoch():
+    cfg = {"num_epochs": 3, "dynamic_lr": True, "lr_schedule": "anneal", "learning_rate": 1.5e-4, "lr_gamma": 0.99}
+    lr = lr_schedule.from_config(cfg, steps_per_epoch=4)
+    assert lr.shape == (12,) and lr.dtype == np.float32
+    np.testing.assert_allclose(lr, np.repeat([1.5e-4, 1.5e-4 * 0.99, 1.5e-4 * 0.99 ** 2], 4), rtol=1e-6)
+    with pytest.raises(UserError, match="lr_schedule"):
+        lr_schedule.from_config({**cfg, "lr_schedule": "step"}, 4)

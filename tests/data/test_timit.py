@@ -5,6 +5,7 @@ import soundfile as sf
 from lstm_ms.core.errors import UserError
 from lstm_ms.core.phones import PHONES_61
 from lstm_ms.data import synthetic, timit
+from lstm_ms.data.audio import read_audio
 
 
 def _tree(tmp_path, **kw):
@@ -31,7 +32,7 @@ def test_ldc_layout_both_cases(tmp_path, case):
     assert u.speaker == u.speaker.lower() and u.id == f"{u.speaker}_sa1"
     assert {x.split for x in utts} == {"train", "test"}
     assert {"mdab0", "faks0"} <= {x.speaker for x in utts if x.split == "test"}
-    audio = timit.read_audio(u.wav)
+    audio = read_audio(u.wav)
     assert audio.dtype == np.float32 and audio.ndim == 1
     segs = timit.read_phn(u.phn, len(audio))
     assert segs[0][2] == segs[-1][2] == "h#" and segs[0][0] == 0 and segs[-1][1] == len(audio)
@@ -58,13 +59,13 @@ def test_sphere_and_wav_read_back_as_written(tmp_path):
     assert path.read_bytes()[:16] == b"NIST_1A\n   1024\n" and path.stat().st_size == 1024 + 2 * len(samples)
     info = sf.info(str(path))
     assert (info.format, info.subtype, info.samplerate, info.channels) == ("NIST", "PCM_16", 16000, 1)
-    np.testing.assert_array_equal(timit.read_audio(path), samples / np.float32(32768))
+    np.testing.assert_array_equal(read_audio(path), samples / np.float32(32768))
     # the same seed writes the same speech as SPHERE and as RIFF WAV
     sph = timit.find_utterances(_tree(tmp_path / "a", audio="sphere"))
     wav = timit.find_utterances(_tree(tmp_path / "b", audio="wav"))
     assert sf.info(str(sph[5].wav)).format == "NIST" and sf.info(str(wav[5].wav)).format == "WAV"
     for a, b in zip(sph[:6], wav[:6]):
-        np.testing.assert_array_equal(timit.read_audio(a.wav), timit.read_audio(b.wav))
+        np.testing.assert_array_equal(read_audio(a.wav), read_audio(b.wav))
         assert a.phn.read_text() == b.phn.read_text()
 
 
@@ -136,14 +137,14 @@ def test_audio_errors(tmp_path):
     cases = {"rate.wav": (np.zeros(100, np.int16), 8000), "stereo.wav": (np.zeros((100, 2), np.int16), 16000)}
     for name, (data, rate) in cases.items():
         sf.write(str(tmp_path / name), data, rate, subtype="PCM_16")
-    e = _error(timit.read_audio, tmp_path / "rate.wav")
+    e = _error(read_audio, tmp_path / "rate.wav")
     assert e.path == str(tmp_path / "rate.wav") and "8000" in e.problem
-    e = _error(timit.read_audio, tmp_path / "stereo.wav")
+    e = _error(read_audio, tmp_path / "stereo.wav")
     assert "2 channels" in e.problem
     (tmp_path / "junk.WAV").write_bytes(b"NIST_1A\n   10")
-    e = _error(timit.read_audio, tmp_path / "junk.WAV")
+    e = _error(read_audio, tmp_path / "junk.WAV")
     assert e.path == str(tmp_path / "junk.WAV") and "\n" not in e.problem
-    e = _error(timit.read_audio, tmp_path / "none.WAV")
+    e = _error(read_audio, tmp_path / "none.WAV")
     assert e.path == str(tmp_path / "none.WAV")
 
 

@@ -1,0 +1,161 @@
+"""DeepSpeech2 character recognition on AN4: log spectrograms -> conv + BiLSTM -> 29 characters with CTC
+(blank ``_`` at 0), scored by corpus WER and CER."""
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..core.edit_distance import error_rates
+from ..core.features import normalize_utterance, spec_augment, spectrogram
+from ..data import an4
+from . import register
+from .speech import SpeechTask
+
+FORMAT_VERSION = 1
+SHAPING_KEYS = ("win_ms", "hop_ms", "val_fraction", "max_frames")
+NETWORK_KEYS = ("num_hiddens", "num_layers", "rnn_type", "conv_channels")
+SPLIT_FILES = {"train": "train", "dev": "val", "test": "test"}  # our split -> the manifest's name
+CONVERTED = "an4_manifests"  # preprocess_path sub-folder that CMU's sphere release is converted into
+
+
+def featurise(audio, win_ms, hop_ms):
+    """float32 [frames, bins]: log1p STFT magnitude (Hamming window), normalised per utterance."""
+    return normalize_utterance(spectrogram(audio, win_ms=win_ms, hop_ms=hop_ms))
+
+
+@register
+class DeepSpeech2Task(SpeechTask):
+    name = "deepspeech2"
+    format_version = FORMAT_VERSION
+    shaping_keys = SHAPING_KEYS
+    feature_keys = ("win_ms", "hop_ms")
+    global_normalizer = False
+    ckpt_prefix = "deepspeech2"
+    metric_name = "neg_wer"  # the trainer keeps the highest: -WER
+    assets = ("labels.txt",)
+
+    # ---------------------------------------------------------------- data
+    def utterances(self, cfg, log=print):
+        """train/dev/test entries of the manifest layout (``val`` is our dev). CMU's sphere release is
+        converted first: under ``preprocess_path`` when preprocessing, else into a temporary folder."""
+        root = Path(cfg["data_path"])
+        if an4.detect_layout(root) == "cmu":
+            root = an4.convert_cmu(root, Path(tempfile.mkdtemp(prefix="an4_")) / CONVERTED,
+                                   val_fraction=float(cfg.get("val_fraction", 0.1)), seed=0, log=log,
+                                   skip_bad=bool(cfg.get("skip_bad")))
+        errors = [] if cfg.get("skip_bad") else None
+        out = {ours: an4.find_split(root, theirs, errors) for ours, theirs in SPLIT_FILES.items()}
+        for exc in errors or ():
+            log(f"skipped: {exc}")
+        self.listing_errors += errors or []
+        return out
+
+    def prepare(self, cfg, fingerprint, log=print):
+        """CMU's release is first converted into the manifest layout under ``preprocess_path/an4_manifests``
+        (replacing an older conversion), which is then preprocessed like any manifest folder."""
+        if an4.detect_layout(cfg["data_path"]) == "cmu":
+            out = Path(cfg["preprocess_path"]) / CONVERTED
+            if out.exists():
+                shutil.rmtree(out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            an4.convert_cmu(cfg["data_path"], out, val_fraction=float(cfg["val_fraction"]), seed=0, log=log,
+                            skip_bad=bool(cfg.get("skip_bad")))
+            log(f"converted CMU's AN4 release into {out} (manifests, WAV and transcripts)")
+            cfg = {**cfg, "data_path": str(out)}
+        return super().prepare(cfg, fingerprint, log)
+
+    def raw_files(self, cfg):
+        if an4.detect_layout(cfg["data_path"]) == "cmu":
+            files = set()
+            for split in an4.CMU_SPLITS:
+                for u in an4.read_cmu(cfg["data_path"], split, [] if cfg.get("skip_bad") else None):
+                    files.update((u.sph, u.transcription))
+            return sorted(files)
+        return super().raw_files(cfg)
+
+    @staticmethod
+    def item_files(item):
+        return item.wav, item.txt
+
+    def labels(self, item, n_samples):
+        return an4.encode_transcript(an4.read_transcript(item.txt), item.txt)
+
+    def featurise(self, audio, params):
+        return featurise(audio, params["win_ms"], params["hop_ms"])
+
+    def num_features(self, params):
+        return int(round(16000 * float(params["win_ms"]) / 1000)) // 2 + 1
+
+    def classes(self):
+        return tuple(an4.LABELS)
+
+    def augment(self, ds, cfg):
+        """SpecAugment (``spec_augment: true``): frequency and time masks on each training batch's real
+        frames, seeded by (seed, epoch, batch)."""
+        if not cfg.get("spec_augment"):
+            return ds
+        rng = np.random.default_rng([cfg["seed"], 7919])
+
+        def mask(features, frames):
+            out = features.copy()
+            for b, n in enumerate(frames):
+                out[b, :n] = spec_augment(features[b, :n], rng, freq_masks=cfg["freq_masks"],
+                                          freq_width=cfg["freq_width"], time_masks=cfg["time_masks"],
+                                          time_width=cfg["time_width"])
+            return out, frames
+
+        return ds.map(operations=mask, input_columns=["features", "frames"], output_columns=["features", "frames"])
+
+    # ---------------------------------------------------------------- model
+    @staticmethod
+    def output_lengths(frames):
+        from ..nn.deepspeech2 import conv_output_lengths
+
+        return conv_output_lengths(np.asarray(frames))
+
+    def network_config(self, cfg):
+        return {k: cfg[k] for k in NETWORK_KEYS}
+
+    def network(self, cfg, meta, pretrained=True):
+        from ..nn.deepspeech2 import DeepSpeech2Net
+
+        feats, classes = self._dims(cfg, meta)
+        return DeepSpeech2Net(feats, classes, cfg["num_hiddens"], cfg["num_layers"], cfg["rnn_type"],
+                              cfg["conv_channels"])
+
+    # ---------------------------------------------------------------- scoring
+    @staticmethod
+    def text(ids):
+        return an4.decode_ids([i for i in ids if i > 0])
+
+    def scores(self, refs, hyps):
+        """Corpus WER (total word edits / reference words) and CER (character edits, spaces included, /
+        reference characters), and their per-utterance means."""
+        ref_text, hyp_text = [self.text(r) for r in refs], [self.text(h) for h in hyps]
+        w = error_rates([r.split() for r in ref_text], [h.split() for h in hyp_text])
+        c = error_rates([list(r) for r in ref_text], [list(h) for h in hyp_text])
+        return {"wer": w["corpus"], "cer": c["corpus"], self.metric_name: -w["corpus"],
+                "wer_mean_utterance": w["mean_per_utterance"], "cer_mean_utterance": c["mean_per_utterance"],
+                "word_edits": w["edits"], "ref_words": w["ref_tokens"], "char_edits": c["edits"],
+                "ref_chars": c["ref_tokens"], "n": w["n"]}
+
+    def report(self, result):
+        return (f"WER {100 * result['wer']:.2f} %\n"
+                f"CER {100 * result['cer']:.2f} %\n"
+                f"{result['word_edits']} word edits / {result['ref_words']} reference words, "
+                f"{result['char_edits']} character edits / {result['ref_chars']} reference characters "
+                f"in {result['n']} utterances")
+
+    def transcript(self, ids):
+        text = self.text(ids)
+        return text, {"transcript": text}
+
+    def make_sample(self, out_dir, seed=0, size=1.0):
+        from ..data import synthetic
+
+        # 240 training utterances: what the small CPU setting needs to spell the synthetic letters in 8 epochs
+        # (quickstart.sh deepspeech2)
+        root = synthetic.write_an4(Path(out_dir) / "an4", layout="manifest", n_train=int(round(240 * size)),
+                                   n_val=int(round(30 * size)), n_test=int(round(40 * size)), seed=seed)
+        return {"data_path": str(root)}

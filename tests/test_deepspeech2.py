@@ -1,0 +1,138 @@
+"""deepspeech2 end to end on generated AN4-format data (manifest layout, WAV): train, eval (WER/CER, greedy
+and beam), export, the 310 CPU leg, predict; CMU's sphere layout; bad AN4 input and --skip_bad."""
+import json
+
+import numpy as np
+import pytest
+
+from lstm_ms.data import an4, synthetic
+from tests.cli.test_bad_input import assert_one_line_error
+from tests.conftest import export_and_infer, run_cli, train_cpu
+
+pytestmark = pytest.mark.slow
+# 200 utterances of 0.8-2.5 s; a 2 x 64 BiLSTM with 8 conv channels spells the synthetic letters after a few
+# epochs (about 8 s each on 2 cores)
+EPOCHS = 6
+FLAGS = ["--model", "deepspeech2", "--num_hiddens", "64", "--num_layers", "2", "--conv_channels", "8",
+         "--num_epochs", str(EPOCHS), "--batch_size", "8", "--learning_rate", "0.003", "--lr_gamma", "0.9",
+         "--bucket_lengths", "[150, 200]", "--progress", "false", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def ds2_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("ds2")
+    synthetic.write_an4(work / "an4", n_train=200, n_val=30, n_test=40, seed=3)
+    return train_cpu(work, work / "an4", *FLAGS)
+
+
+def evaluate(work, *flags):
+    proc = run_cli("scripts/run_eval_cpu.sh", work / "an4", work / "ckpt_deepspeech2" / "deepspeech2-best.ckpt",
+                   "--model", "deepspeech2", *flags, cwd=work)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
+def test_cer_falls_far_below_its_start(ds2_run):
+    records = [json.loads(l) for l in (ds2_run / "ckpt_deepspeech2" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == list(range(1, EPOCHS + 1))
+    first, best = records[0]["dev"]["cer"], min(r["dev"]["cer"] for r in records)
+    assert first > 3 * best and best < 0.15, [r["dev"]["cer"] for r in records]
+    result_file = ds2_run / "greedy.json"
+    proc = evaluate(ds2_run, "--beam_size", "1", "--result_file", result_file)
+    result = json.loads(result_file.read_text())
+    lines = proc.stdout.splitlines()
+    assert f"WER {100 * result['wer']:.2f} %" in lines and f"CER {100 * result['cer']:.2f} %" in lines
+    assert result["n"] == 40 and result["cer"] < 0.15 and result["neg_wer"] == -result["wer"]
+    beam_file = ds2_run / "beam.json"
+    evaluate(ds2_run, "--beam_size", "4", "--result_file", beam_file)
+    beam = json.loads(beam_file.read_text())
+    assert beam["beam_size"] == 4 and beam["cer"] <= result["cer"] + 0.02
+    meta = json.loads((ds2_run / "preprocess_deepspeech2" / "meta.json").read_text())
+    assert meta["num_features"] == 161 and meta["num_classes"] == 29 and meta["classes"][0] == "_"
+    assert (meta["splits"]["train"]["n"], meta["splits"]["dev"]["n"]) == (200, 30)
+
+
+def test_exported_graph_and_310_chain_equal_greedy_eval(ds2_run):
+    greedy_file = ds2_run / "greedy_310.json"
+    evaluate(ds2_run, "--beam_size", "1", "--result_file", greedy_file)
+    greedy = json.loads(greedy_file.read_text())
+    side, deployed, infer = export_and_infer(ds2_run, "deepspeech2",
+                                             ds2_run / "ckpt_deepspeech2" / "deepspeech2-best.ckpt", ds2_run / "an4",
+                                             batch_size=8)
+    assert [i["name"] for i in side["inputs"]] == ["features", "lengths"] and len(side["outputs"]) == 2
+    assert deployed["n"] == greedy["n"] == 40
+    for key in ("wer", "cer", "word_edits", "char_edits"):
+        assert deployed[key] == greedy[key], key
+    lines = (infer / "acc.log").read_text().splitlines()
+    assert lines[:2] == [f"WER {100 * greedy['wer']:.2f} %", f"CER {100 * greedy['cer']:.2f} %"]
+
+
+def test_predict_prints_the_transcript_from_checkpoint_and_mindir(ds2_run):
+    entries = an4.find_split(ds2_run / "an4", "test")[:2]
+    wavs = [e.wav for e in entries]
+    proc = run_cli("predict.py", "--model", "deepspeech2", "--ckpt_file",
+                   ds2_run / "ckpt_deepspeech2" / "deepspeech2-best.ckpt", *wavs, cwd=ds2_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()[-2:]
+    for wav, line in zip(wavs, lines):
+        path, text = line.split("\t")
+        assert path == str(wav) and set(text) <= set(an4.LABELS[1:])
+    mindir = ds2_run / "deepspeech2.mindir"
+    if mindir.is_file():  # written by the deployment test
+        proc = run_cli("predict.py", "--model", "deepspeech2", "--mindir_file", mindir, "--json", wavs[0],
+                       cwd=ds2_run)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert json.loads(proc.stdout.strip().splitlines()[-1])["transcript"] == lines[0].split("\t")[1]
+
+
+def test_cmu_release_is_converted_under_preprocess_path(tmp_path):
+    root = synthetic.write_an4(tmp_path / "cmu", layout="cmu", n_train=24, n_val=6, n_test=6, seed=2)
+    proc = run_cli("train.py", "--model", "deepspeech2", "--data_path", root, "--preprocess_only", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    converted = tmp_path / "preprocess_deepspeech2" / "an4_manifests"
+    assert (converted / "an4_val_manifest.csv").is_file()
+    meta = json.loads((tmp_path / "preprocess_deepspeech2" / "meta.json").read_text())
+    assert meta["splits"]["test"]["n"] == 6 and meta["splits"]["train"]["n"] + meta["splits"]["dev"]["n"] == 30
+    assert meta["splits"]["dev"]["n"] > 0
+
+
+def _data(tmp_path):
+    return synthetic.write_an4(tmp_path / "an4", n_train=12, n_val=4, n_test=4, seed=1)
+
+
+def _first(root, split="train"):
+    manifest = root / f"an4_{split}_manifest.csv"
+    wav, txt = manifest.read_text().splitlines()[0].split(",")
+    return manifest, root / wav, root / txt
+
+
+@pytest.mark.parametrize("case", ["missing_wav", "rate", "corrupt", "empty_transcript", "bad_character"])
+def test_bad_an4_input_is_one_line_and_skip_bad_counts_it(tmp_path, case):
+    import soundfile as sf
+
+    root = _data(tmp_path)
+    manifest, wav, txt = _first(root)
+    if case == "missing_wav":
+        wav.unlink()
+        bad, fragment = f"{manifest}:1", "not found"
+    elif case == "rate":
+        sf.write(str(wav), np.zeros(8000, np.int16), 8000, subtype="PCM_16", format="WAV")
+        bad, fragment = wav, "sample rate 8000 Hz"
+    elif case == "corrupt":
+        wav.write_bytes(b"RIFF\x00\x00junk")
+        bad, fragment = wav, "cannot read audio"
+    elif case == "empty_transcript":
+        txt.write_text("\n")
+        bad, fragment = txt, "empty transcript"
+    else:
+        txt.write_text("ENTER 3\n")
+        bad, fragment = txt, "'3'"
+    proc = run_cli("train.py", "--model", "deepspeech2", "--data_path", root, "--preprocess_only", cwd=tmp_path)
+    assert_one_line_error(proc, str(bad), fragment)
+    assert not (tmp_path / "preprocess_deepspeech2" / "meta.json").exists()
+    proc = run_cli("train.py", "--model", "deepspeech2", "--data_path", root, "--preprocess_only", "--skip_bad",
+                   "true", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "skipped 1 bad utterance" in proc.stdout
+    meta = json.loads((tmp_path / "preprocess_deepspeech2" / "meta.json").read_text())
+    assert meta["skipped"] == 1 and meta["splits"]["train"]["n"] == 11
