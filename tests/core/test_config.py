@@ -27,3 +27,14 @@ def test_bad_flags_exit_2_with_one_line(capsys, argv, message):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: train.py:") and message in err and "\n" not in err
+
+
+def test_every_config_of_a_model_has_the_same_keys():
+    """Extra configs (config_an4.yaml, config_cpu_small.yaml, _8p) differ in values only, so every flag
+    works with every config."""
+    from lstm_ms.core.config import MODELS_DIR, load_yaml
+
+    for model in sorted(p for p in MODELS_DIR.iterdir() if p.is_dir()):
+        base = set(load_yaml(model / "config_cpu.yaml"))
+        for path in sorted(model.glob("config_*.yaml")):
+            assert set(load_yaml(path)) == base, path
