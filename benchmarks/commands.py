@@ -11,6 +11,10 @@ Usage, from the repository root:
 3,821 / 463 / 477 sentences, ResumeNER's length profile) unless ``--data_path`` is given.
 ``--model seq2seq`` generates Multi30k-sized timing data (``write_multi30k_sized``: 29,000 / 1,014 /
 1,000 pairs, its lengths and vocabulary sizes) unless ``--data_path`` is given.
+``--model ctc`` generates a TIMIT-format subset (``write_timit``: 8 speakers per dialect region x 8 SI/SX
+sentences = 512 training utterances of 1-2.5 s; ``--speakers`` changes it) and ``--model deepspeech2``
+AN4-sized data (``write_an4``: 948 / 50 / 130 utterances of 0.8-2.5 s), unless ``--data_path`` is given;
+``--config_path`` picks another config (e.g. ``models/deepspeech2/config_an4.yaml``).
 ``--model sentiment`` needs an aclImdb-sized dataset (``--aclimdb_path``, ``--glove_path``), e.g.
 written by ``lstm_ms.data.synthetic.write_aclimdb(root, 25000, 25000, mean_len=200)`` and
 ``write_glove(path, 300, extra_words=[...400,000 words])``. A benchmark, not a test: nothing is
@@ -79,9 +83,25 @@ def first_epoch_compile(log_text):
     return secs[0], (later[len(later) // 2] if later else None)
 
 
+def speech_data(args, work):
+    """(data path, an audio file for predict.py) of generated speech data, or of ``--data_path``."""
+    from lstm_ms.data import an4, synthetic
+
+    if args.model == "ctc":
+        root = Path(args.data_path) if args.data_path else synthetic.write_timit(
+            work / "timit", speakers_per_region=args.speakers,
+            sentences=("sa1", "si1", "si2", "si3", "sx1", "sx2", "sx3", "sx4", "sx5"), seed=0)
+        return str(root), str(sorted(Path(root).rglob("*.[Ww][Aa][Vv]"))[0])
+    root = Path(args.data_path) if args.data_path else synthetic.write_an4(
+        work / "an4", n_train=948, n_val=50, n_test=130, seed=0, speakers=(40, 3, 10))
+    return str(root), str(an4.find_split(root, "test")[0].wav)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=("ner", "sentiment", "seq2seq"), required=True)
+    parser.add_argument("--model", choices=("ner", "sentiment", "seq2seq", "ctc", "deepspeech2"), required=True)
+    parser.add_argument("--speakers", type=int, default=8, help="ctc: generated speakers per dialect region")
+    parser.add_argument("--config_path", default="", help="a config other than the model's config_cpu.yaml")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--size", type=float, default=6.37, help="ner sample scale (6.37: ResumeNER-sized)")
     parser.add_argument("--data_path", default="", help="ner: a ResumeNER folder instead of generated data")
@@ -105,16 +125,23 @@ def main(argv=None):
         data = args.data_path or str(write_multi30k_sized(work / "multi30k"))
         data_flags = ["--model", "seq2seq", "--data_path", data]
         ckpt = work / "ckpt_seq2seq" / "seq2seq-best.ckpt"
+    elif args.model in ("ctc", "deepspeech2"):
+        data, predict_input = speech_data(args, work)
+        data_flags = ["--model", args.model, "--data_path", data]
+        ckpt = work / f"ckpt_{args.model}" / f"{args.model}-best.ckpt"
     else:
         if not (args.aclimdb_path and args.glove_path):
             parser.error("--model sentiment needs --aclimdb_path and --glove_path")
         data_flags = ["--aclimdb_path", args.aclimdb_path, "--glove_path", args.glove_path]
         ckpt = work / "ckpt" / "lstm-best.ckpt"
+    if args.config_path:
+        data_flags += ["--config_path", args.config_path]
+    predict_input = predict_input if args.model in ("ctc", "deepspeech2") else PREDICT_INPUT[args.model]
     commands = [
         ("train.py", [py, str(ROOT / "train.py"), *data_flags, "--num_epochs", str(args.epochs), "--progress", "false"]),
         ("eval.py", [py, str(ROOT / "eval.py"), *data_flags, "--ckpt_file", str(ckpt)]),
         ("predict.py (1 input)", [py, str(ROOT / "predict.py"), "--model", args.model, "--ckpt_file", str(ckpt),
-                                  PREDICT_INPUT[args.model]]),
+                                  predict_input]),
     ]
     results = []
     for name, cmd in commands:

@@ -1,6 +1,9 @@
 """Training-throughput benchmarks of lstm_ms models on synthetic data.
 
-Usage, from the repository root: ``python benchmarks/run.py --model sentiment|seq2seq|ctc [--json out.json]``.
+Usage, from the repository root: ``python benchmarks/run.py --model sentiment|seq2seq|ctc|deepspeech2
+[--json out.json]``. ``--model deepspeech2`` defaults to models/deepspeech2/config_cpu.yaml's network
+(H 256, 3 layers); ``--model deepspeech2 --hidden 1024 --num_layers 5`` times the AN4 reference size
+(config_an4.yaml).
 A benchmark, not a test: it times training steps and prints numbers to read (see
 benchmarks/README.md). A model adds itself with a ``bench_<name>(args) -> dict`` function
 registered in ``BENCHMARKS``.
@@ -126,13 +129,15 @@ def sentiment_step_flops(tokens, batch, embed, hidden):
     return 3 * bilstm_forward_flops(tokens, batch, embed, hidden, LAYERS, CLASSES)
 
 
-def bilstm_forward_flops(tokens, head_rows, in_size, hidden, layers, classes):
+def bilstm_forward_flops(tokens, head_rows, in_size, hidden, layers, classes, summed=False):
     """Forward matmul FLOPs of a ``layers``-deep BiLSTM over ``tokens`` positions, 8H(in + H) per
     token and layer-direction (in = ``in_size`` for layer 0, 2H above), plus a Dense 2H -> ``classes``
-    head applied to ``head_rows`` rows (2 * 2H * classes each)."""
-    ins = [in_size] + [DIRS * hidden] * (layers - 1)
+    head applied to ``head_rows`` rows (2 * 2H * classes each). ``summed``: each layer's two directions
+    are summed (DeepSpeech2), so the layers above the first and the head read H, not 2H."""
+    width = hidden if summed else DIRS * hidden
+    ins = [in_size] + [width] * (layers - 1)
     per_token = DIRS * sum(8 * hidden * (i + hidden) for i in ins)
-    return tokens * per_token + head_rows * 2 * DIRS * hidden * classes
+    return tokens * per_token + head_rows * 2 * width * classes
 
 
 def random_batch(rng, lengths, padded_len, vocab):
@@ -504,15 +509,16 @@ def bench_seq2seq(args):
     return res
 
 
-# ------------------------------------------------------------------------------ ctc
+# ------------------------------------------------------------------------------ speech: ctc, deepspeech2
 FRAME_S = 0.010  # 10 ms frame shift: frames x FRAME_S = seconds of audio
 
 
 def ctc_batch(rng, batch, padded_len, num_features, num_classes, lengths=None):
-    """(features [B, T, F], frames [B], packed [B, T]) as the ctc pipeline feeds them: standard-normal
+    """(features [B, T, F], frames [B], packed [B, T - 1]) as the speech pipelines feed them: standard-normal
     features (zeros past each utterance's frames), frame counts uniform in [T/2, T] unless given,
-    label lengths rint(frames / 8) (TIMIT: about one phone per 8 frames of 10 ms), phones random in
-    1..C-1 (0 is the blank), packed as ``CTCTaskLoss`` expects and padded to T like the features."""
+    label lengths rint(frames / 8) (TIMIT: about one phone per 8 frames of 10 ms; AN4: one character per
+    7-9), labels random in 1..C-1 (0 is the blank), packed as ``CTCTaskLoss`` expects and padded to T like
+    the features."""
     from lstm_ms.nn.ctc import pack_labels
 
     if lengths is None:
@@ -523,13 +529,26 @@ def ctc_batch(rng, batch, padded_len, num_features, num_classes, lengths=None):
     label_len = np.maximum(1, np.rint(lengths / 8)).astype(np.int32)
     labels = rng.integers(1, num_classes, size=(batch, padded_len - 2)).astype(np.int32)
     labels[np.arange(padded_len - 2)[None, :] >= label_len[:, None]] = 0
-    return feats, lengths, pack_labels(lengths, labels, label_len)
+    return feats, lengths, pack_labels(labels, label_len)
+
+
+class ReturnsLengths(torch.nn.Module):
+    """Wraps a twin that returns log-probs only (its time axis is not shortened) so that it returns
+    ``(log_probs, lengths)``, as the MindSpore speech networks and ``TorchDeepSpeech2Net`` do."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, features, lengths):
+        return self.net(features, lengths), lengths
 
 
 def ctc_nets(args):
     """CTCAcousticNet (the ctc task's network, no conv front-end) and TorchCTCAcousticNet with its
-    weights. The twin has no dropout of its own; for the training step its nn.LSTM gets the same
-    between-layer dropout and a Dropout before its Linear, as PaddedRNN and CTCAcousticNet apply."""
+    weights (wrapped in ``ReturnsLengths``). The twin has no dropout of its own; for the training step
+    its nn.LSTM gets the same between-layer dropout and a Dropout before its Linear, as PaddedRNN and
+    CTCAcousticNet apply."""
     from lstm_ms.nn.ctc import CTCAcousticNet
     from lstm_ms.reference.torch_ctc import TorchCTCAcousticNet, ctc_param_map
 
@@ -538,59 +557,102 @@ def ctc_nets(args):
                                                   0), ctc_param_map(args.num_layers, False))
     tnet.lstm.dropout = args.dropout
     tnet.proj = torch.nn.Sequential(torch.nn.Dropout(args.dropout), tnet.proj)
-    return net, tnet
+    return net, ReturnsLengths(tnet)
 
 
-def ctc_training(args, rng, net, tnet):
-    """Section 1 for ctc: the trainer's Adam + clip-norm 5 step with CTCTaskLoss against the twin with
-    torch Adam, clip_grad_norm_(5.0) and F.ctc_loss (mean over label lengths, zero_infinity), same
-    weights, same batch."""
+def ds2_nets(args):
+    """DeepSpeech2Net (the deepspeech2 task's network: on CPU its two convolutions are ``PatchConv2d``,
+    gather-free matmuls; LSTM layers with directions summed; masked batch norms) and
+    TorchDeepSpeech2Net (nn.Conv2d, packed nn.LSTM) with its weights. Neither has dropout."""
+    from lstm_ms.nn.deepspeech2 import DeepSpeech2Net
+    from lstm_ms.reference.torch_deepspeech2 import TorchDeepSpeech2Net, deepspeech2_param_map
+
+    shape = (args.num_features, args.num_classes, args.hidden, args.num_layers, "LSTM", args.conv_channels)
+    net = DeepSpeech2Net(*shape)
+    return net, copy_to_torch(net, TorchDeepSpeech2Net(*shape), deepspeech2_param_map(args.num_layers, "LSTM"))
+
+
+def speech_training(args, net, tnet, batch, recipe):
+    """Section 1 of a speech entry: the trainer's Adam + clip-norm step with CTCTaskLoss against the twin
+    with torch Adam, clip_grad_norm_ and F.ctc_loss (mean over label lengths, zero_infinity) on the twin's
+    output lengths, same weights, same ``batch`` (from ``ctc_batch``). ``recipe``: lr, weight_decay,
+    clip_norm, and for the title ``network`` (its description) and ``labels`` (what a label is)."""
     from lstm_ms.nn.ctc import CTCTaskLoss
 
     B, T = args.batch_size, args.seq_len
-    opt = build_optimizer({"optimizer": "adam", "weight_decay": 0.0}, net.trainable_params(),
-                          np.full(100000, 1e-3, np.float32))
-    step = build_train_step(net, CTCTaskLoss(0), opt, clip_norm=5.0)
+    lr, decay, clip = recipe["lr"], recipe["weight_decay"], recipe["clip_norm"]
+    opt = build_optimizer({"optimizer": "adam", "weight_decay": decay}, net.trainable_params(),
+                          np.full(100000, lr, np.float32))
+    step = build_train_step(net, CTCTaskLoss(0), opt, clip_norm=clip)
     tnet.train()
-    topt = torch.optim.Adam(tnet.parameters(), lr=1e-3)  # betas (0.9, 0.999), eps 1e-8: nn.Adam's defaults
-    batch = ctc_batch(rng, B, T, args.num_features, args.num_classes)
+    # nn.Adam adds decay x weight to the gradient of every parameter not named gamma/beta (the batch
+    # norms'), as torch Adam's weight_decay does to the parameters of its first group
+    norm_ids = {id(p) for m in tnet.modules() if "BatchNorm" in type(m).__name__ for p in m.parameters(False)}
+    groups = [{"params": [p for p in tnet.parameters() if id(p) not in norm_ids]},
+              {"params": [p for p in tnet.parameters() if id(p) in norm_ids], "weight_decay": 0.0}]
+    # betas (0.9, 0.999), eps 1e-8: nn.Adam's defaults
+    topt = torch.optim.Adam([g for g in groups if g["params"]], lr=lr, weight_decay=decay)
     tensors = [ms.Tensor(a) for a in batch]
     feats = torch.from_numpy(batch[0])
     packed = torch.from_numpy(batch[2]).long()
-    lengths, label_len, targets = packed[:, 0], packed[:, 1], packed[:, 2:]
+    lengths, label_len, targets = torch.from_numpy(batch[1]).long(), packed[:, 0], packed[:, 1:]
 
     def run_ms():
         return step(*tensors).asnumpy()
 
     def run_torch():
         topt.zero_grad()
-        log_probs = tnet(feats, lengths)
-        loss = torch.nn.functional.ctc_loss(log_probs.transpose(0, 1), targets, lengths, label_len, blank=0,
+        log_probs, out_lengths = tnet(feats, lengths)
+        loss = torch.nn.functional.ctc_loss(log_probs.transpose(0, 1), targets, out_lengths, label_len, blank=0,
                                             reduction="mean", zero_infinity=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(tnet.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(tnet.parameters(), clip)
         topt.step()
         return loss.item()
 
     frames = int(batch[1].sum())
     res = {"batch_size": B, "seq_len": T, "real_frames": frames, "audio_s": frames * FRAME_S,
-           "label_tokens": int(batch[2][:, 1].sum()),
+           "label_tokens": int(batch[2][:, 0].sum()),
            "first_losses": {}}
     first_call = timed(lambda: res["first_losses"].__setitem__("mindspore", float(run_ms())))  # compiles
     res["first_losses"]["pytorch"] = float(run_torch())
     res.update(time_interleaved(args, run_ms, run_torch))
     res["ms_first_call_s"] = first_call  # the real first call (compile + step), not time_interleaved's
-    title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T} frames, F={args.num_features}, H={args.hidden}, "
-             f"{args.num_layers}-layer BiLSTM, C={args.num_classes}, dropout {args.dropout}, CTC loss, Adam, "
-             f"clip-norm 5.0;\n   frames uniform in [{T // 2}, {T}] ({frames} real = {frames * FRAME_S:.1f} s of "
-             f"audio), labels rint(frames/8) ({res['label_tokens']} phones); samples = utterances, frames/s = real "
-             "frames)")
+    adam = f"Adam (weight decay {decay:g})" if decay else "Adam"
+    title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T} frames, F={args.num_features}, {recipe['network']}, "
+             f"CTC loss, {adam}, clip-norm {clip};\n   frames uniform in [{T // 2}, {T}] ({frames} real = "
+             f"{frames * FRAME_S:.1f} s of audio), labels rint(frames/8) ({res['label_tokens']} {recipe['labels']}); "
+             "samples = utterances, frames/s = real frames)")
     res = report_step(args, res, title, B, frames, "frames/s")
     for name in ("mindspore", "pytorch"):
         res[name]["audio_s_per_s"] = res[name]["tokens_per_s"] * FRAME_S
     print(f"audio seconds per second (real frames x 10 ms): MindSpore {res['mindspore']['audio_s_per_s']:.1f}, "
           f"PyTorch {res['pytorch']['audio_s_per_s']:.1f}; loss at the first step: MindSpore "
           f"{res['first_losses']['mindspore']:.3f}, PyTorch {res['first_losses']['pytorch']:.3f}")
+    return res
+
+
+def ctc_training(args, rng, net, tnet):
+    """Section 1 for ctc: models/ctc's recipe (Adam, no weight decay, clip-norm 5); the twin gets the
+    same dropout, so the first losses are close, not equal (the masks differ)."""
+    batch = ctc_batch(rng, args.batch_size, args.seq_len, args.num_features, args.num_classes)
+    network = f"H={args.hidden}, {args.num_layers}-layer BiLSTM, C={args.num_classes}, dropout {args.dropout}"
+    return speech_training(args, net, tnet, batch, {"lr": 1e-3, "weight_decay": 0.0, "clip_norm": 5.0,
+                                                    "network": network, "labels": "phones"})
+
+
+def ds2_training(args, rng, net, tnet):
+    """Section 1 for deepspeech2: models/deepspeech2's recipe (Adam, weight decay 1e-5, clip-norm 400;
+    the learning rate of config_cpu.yaml, which does not change the timing). Both networks compute
+    their batch norms' statistics over the real frames, so the first losses agree."""
+    from lstm_ms.nn.deepspeech2 import conv_output_lengths
+
+    batch = ctc_batch(rng, args.batch_size, args.seq_len, args.num_features, args.num_classes)
+    network = (f"{args.conv_channels}-channel 2-conv front end (T' = (T-1)//2+1), H={args.hidden}, "
+               f"{args.num_layers}-layer BiLSTM (directions summed), C={args.num_classes}")
+    res = speech_training(args, net, tnet, batch, {"lr": 5e-4, "weight_decay": 1e-5, "clip_norm": 400.0,
+                                                   "network": network, "labels": "characters"})
+    res["real_out_frames"] = int(conv_output_lengths(batch[1]).sum())  # what the packed LSTMs compute
     return res
 
 
@@ -605,7 +667,46 @@ def ctc_peak(args, step_res):
                        "rows in both")
 
 
-def ctc_inference(args, rng, net, tnet):
+def ds2_forward_flops(args, rnn_frames):
+    """(conv, recurrent + head) forward FLOPs of DeepSpeech2Net on a [B, T, F] batch (``args``' shape).
+
+    Each convolution costs 2 * B * C_out * F_out * T_out * C_in * kf * kt over all B x T' padded output
+    frames (the masks zero frames, they skip none): conv1 1 -> K channels, 41 x 11 taps over (frequency,
+    time), stride (2, 2); conv2 K -> K, 21 x 11, stride (2, 1); T' = (T - 1) // 2 + 1 after both. The LSTM
+    layers cost 8H(in + H) per frame, layer and direction (``bilstm_forward_flops``; in = K * F' for the
+    first, H above, the directions being summed) over ``rnn_frames``, and the Dense H -> C runs on B * T'
+    rows. Masks, batch norms, hardtanh, log-softmax and the loss are not counted."""
+    from lstm_ms.nn.conv import conv_out
+    from lstm_ms.nn.deepspeech2 import conv_output_features, conv_output_lengths
+
+    B, K, F = args.batch_size, args.conv_channels, args.num_features
+    t_out, f_out = conv_output_lengths(args.seq_len), conv_output_features(F)
+    conv = 2 * B * K * conv_out(F, 41, 2, 20) * t_out * 1 * 41 * 11 + 2 * B * K * f_out * t_out * K * 21 * 11
+    return conv, bilstm_forward_flops(rnn_frames, B * t_out, K * f_out, args.hidden, args.num_layers,
+                                      args.num_classes, summed=True)
+
+
+def ds2_peak(args, step_res):
+    from lstm_ms.nn.deepspeech2 import conv_output_features, conv_output_lengths
+
+    B, L, K = args.batch_size, args.num_layers, args.conv_channels
+    t_out, f_out = conv_output_lengths(args.seq_len), conv_output_features(args.num_features)
+    frames = {"mindspore": B * t_out, "pytorch": step_res["real_out_frames"]}
+    parts = {k: ds2_forward_flops(args, v) for k, v in frames.items()}
+    executed = {k: 3 * sum(v) for k, v in parts.items()}
+    conv_share = parts["mindspore"][0] / sum(parts["mindspore"])
+    return report_peak(step_res, executed,
+                       f"FLOPs/step = 3 x (2 convs 2*B*C_out*F_out*T'*C_in*kf*kt (1 -> {K} ch 41x11, then {K} -> "
+                       f"{K} ch 21x11; T' = {t_out}, F' = {f_out}; all B*T' frames in both)\n  + frames x 2 dirs x "
+                       f"sum over {L} layers 8H(in+H) + B*T' x 2 x H x C), in = K*F' = {K * f_out} then H "
+                       "(directions summed); convs and matmuls only, backward = 2x forward as for ctc;\n  frames = "
+                       "B*T' for MindSpore (PaddedRNN computes padding), real output frames for PyTorch (packed); "
+                       f"the convs are {conv_share:.0%} of MindSpore's count;\n  PatchConv2d (ours on CPU) also "
+                       "multiplies the zero taps that round its kernels up to the strides (42x12 for 41x11, 22x11 "
+                       "for 21x11), not counted")
+
+
+def speech_inference(args, rng, net, tnet):
     """Section 3: forward only (log-probs), eval mode: batch 1 with one --infer_len-frame utterance
     (latency) and batch B at T (throughput); ours one static graph per shape, the twin under no_grad."""
     net.set_train(False)
@@ -623,11 +724,11 @@ def ctc_inference(args, rng, net, tnet):
         t_in = (torch.from_numpy(feats), torch.from_numpy(lengths).long())
 
         def run_ms():
-            return net(*ms_in).asnumpy()
+            return net(*ms_in)[0].asnumpy()
 
         def run_torch():
             with torch.no_grad():
-                return tnet(*t_in).numpy()
+                return tnet(*t_in)[0].numpy()
 
         r = out[key] = time_interleaved(args, run_ms, run_torch)
         B, T, frames = len(lengths), feats.shape[1], int(lengths.sum())
@@ -646,12 +747,14 @@ def ctc_inference(args, rng, net, tnet):
     return out
 
 
-def bench_ctc(args):
+def bench_speech(args, nets, training, peak):
+    """A speech entry: section 1 ``training(args, rng, net, tnet)``, 2 ``peak(args, step_res)``, 3
+    ``speech_inference``, with ``net, tnet = nets(args)``."""
     rng, res = start_run(args)
-    net, tnet = ctc_nets(args)
-    res["step"] = ctc_training(args, rng, net, tnet)
-    res["peak"] = ctc_peak(args, res["step"])
-    res["inference"] = ctc_inference(args, rng, net, tnet)
+    net, tnet = nets(args)
+    res["step"] = training(args, rng, net, tnet)
+    res["peak"] = peak(args, res["step"])
+    res["inference"] = speech_inference(args, rng, net, tnet)
     s, p, inf = res["step"], res["peak"], res["inference"]
     one, many = inf["batch 1"], inf[f"batch {args.batch_size}"]
     print("\n== Summary ==")
@@ -666,6 +769,15 @@ def bench_ctc(args):
           f"{many['pytorch']['utterances_per_s']:.1f} utt/s (ratio {many['ratio_ms_over_torch']:.2f})")
     warn_if_busy(s["others_cpu_share"], one["others_cpu_share"], many["others_cpu_share"])
     return res
+
+
+def bench_ctc(args):
+    return bench_speech(args, ctc_nets, ctc_training, ctc_peak)
+
+
+def bench_deepspeech2(args):
+    """DeepSpeech2 on AN4-like batches (161 spectrogram bins, 29 characters); see ``MODEL_DEFAULTS``."""
+    return bench_speech(args, ds2_nets, ds2_training, ds2_peak)
 
 
 class StockSeqLengthNet(ms.nn.Cell):
@@ -714,18 +826,23 @@ def bench_stock_seq_length(args):
 
 
 BENCHMARKS = {"sentiment": bench_sentiment, "stock_seq_length": bench_stock_seq_length, "seq2seq": bench_seq2seq,
-              "ctc": bench_ctc}
+              "ctc": bench_ctc, "deepspeech2": bench_deepspeech2}
 _SENTIMENT = {"batch_size": 64, "seq_len": 128, "embed_size": 300, "hidden": 100, "vocab": 20000,
               "repeats": 10, "warmup": 3}
 # flags left at None take their model's default; seq2seq: models/seq2seq's recipe, Multi30k's vocabularies,
 # T = 24 (the second of bucket_lengths [16, 24, 32]); ctc: models/ctc/config_cpu.yaml (H 384, 4 layers,
 # dropout 0.2, batch 16), T = 400 frames (the top of bucket_lengths [200, 300, 400]); frames uniform in
-# [200, 400] average 300, TIMIT's ~3 s mean (the pipeline would pad 201..300-frame utterances to 300 only)
+# [200, 400] average 300, TIMIT's ~3 s mean (the pipeline would pad 201..300-frame utterances to 300 only);
+# deepspeech2: models/deepspeech2/config_cpu.yaml (H 256, 3 LSTM layers, 32 conv channels, batch 8; AN4's
+# reference size, config_an4.yaml: --hidden 1024 --num_layers 5), 161 bins (20 ms window), 29 characters,
+# T = 300 frames (3 s; frames uniform in [150, 300])
 MODEL_DEFAULTS = {"sentiment": _SENTIMENT, "stock_seq_length": _SENTIMENT,
                   "seq2seq": {"batch_size": 128, "seq_len": 24, "embed_size": 256, "hidden": 512, "vocab": 7853,
                               "repeats": 5, "warmup": 1, "dropout": 0.5},
                   "ctc": {"batch_size": 16, "seq_len": 400, "hidden": 384, "repeats": 5, "warmup": 1,
-                          "dropout": 0.2}}
+                          "dropout": 0.2, "num_features": 120, "num_classes": 49, "num_layers": 4},
+                  "deepspeech2": {"batch_size": 8, "seq_len": 300, "hidden": 256, "repeats": 5, "warmup": 1,
+                                  "num_features": 161, "num_classes": 29, "num_layers": 3, "conv_channels": 32}}
 
 
 def main(argv=None):
@@ -736,18 +853,24 @@ def main(argv=None):
             f"{m} {d[name]}" for m, d in MODEL_DEFAULTS.items() if name in d and m != "stock_seq_length")
 
     for name, kind, text in (("batch_size", int, ""),
-                             ("seq_len", int, "padded length (seq2seq: source and target; ctc: frames)"),
+                             ("seq_len", int, "padded length (seq2seq: source and target; ctc, deepspeech2: "
+                                              "frames)"),
                              ("repeats", int, "interleaved timed steps per framework"),
                              ("warmup", int, "untimed steps per framework after compilation"),
-                             ("embed_size", int, ""), ("hidden", int, ""), ("vocab", int, "(seq2seq: source vocab)")):
+                             ("embed_size", int, ""), ("hidden", int, ""), ("vocab", int, "(seq2seq: source vocab)"),
+                             ("num_features", int, "ctc, deepspeech2: features per frame (ctc: 40 mels x 3; "
+                                                   "deepspeech2: spectrogram bins)"),
+                             ("num_classes", int, "ctc, deepspeech2: classes, blank included (ctc: 48 TIMIT phones "
+                                                  "+ blank; deepspeech2: 28 characters + blank)"),
+                             ("num_layers", int, "ctc, deepspeech2: LSTM layers (deepspeech2 at AN4's size: "
+                                                 "--hidden 1024 --num_layers 5)"),
+                             ("conv_channels", int, "deepspeech2: channels of both convolutions")):
         parser.add_argument(f"--{name}", type=kind, default=None, help=(f"{text}; " if text else "") + per_model(name))
     parser.add_argument("--tgt_vocab", type=int, default=5893, help="seq2seq: target vocab (Multi30k en)")
     parser.add_argument("--dropout", type=float, default=None,
                         help="seq2seq, ctc: dropout in the training step; " + per_model("dropout"))
-    parser.add_argument("--num_features", type=int, default=120, help="ctc: features per frame (40 mels x 3)")
-    parser.add_argument("--num_classes", type=int, default=49, help="ctc: 48 TIMIT phones + blank")
-    parser.add_argument("--num_layers", type=int, default=4, help="ctc: BiLSTM layers")
-    parser.add_argument("--infer_len", type=int, default=300, help="ctc: frames of the batch-1 inference utterance")
+    parser.add_argument("--infer_len", type=int, default=300,
+                        help="ctc, deepspeech2: frames of the batch-1 inference utterance")
     parser.add_argument("--max_decode_len", type=int, default=30, help="seq2seq: decoding steps")
     parser.add_argument("--beam_size", type=int, default=5, help="seq2seq: beam width of the beam-search timing")
     parser.add_argument("--length_penalty", type=float, default=0.6, help="seq2seq: beam search's alpha")
