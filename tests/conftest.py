@@ -47,6 +47,15 @@ def train_cpu(work, *args):
     return work
 
 
+def eval_cpu(work, dataset, model, *flags):
+    """``scripts/run_eval_cpu.sh DATASET work/ckpt_MODEL/MODEL-best.ckpt --model MODEL FLAGS`` in ``work``,
+    which must succeed; returns the CompletedProcess."""
+    proc = run_cli("scripts/run_eval_cpu.sh", dataset, work / f"ckpt_{model}" / f"{model}-best.ckpt", "--model", model,
+                   *flags, cwd=work)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
 def export_and_infer(work, model, ckpt, dataset, batch_size=16):
     """export.py (verified on real preprocessed rows) to ``work/<model>.mindir``, then the CPU leg of
     scripts/run_infer_310.sh in ``work/infer``; returns (sidecar, the chain's acc.json, infer folder)."""

@@ -8,7 +8,7 @@ import pytest
 from lstm_ms.core.phones import PHONES_39
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import export_and_infer, run_cli, train_cpu
+from tests.conftest import eval_cpu, export_and_infer, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 # 64 speakers x 6 sentences = 384 training utterances of ~1-2.5 s; a 2 x 64 BiLSTM learns the synthetic
@@ -27,10 +27,7 @@ def ctc_run(tmp_path_factory):
 
 
 def evaluate(work, *flags):
-    proc = run_cli("scripts/run_eval_cpu.sh", work / "data" / "TIMIT", work / "ckpt_ctc" / "ctc-best.ckpt",
-                   "--model", "ctc", *flags, cwd=work)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return proc
+    return eval_cpu(work, work / "data" / "TIMIT", "ctc", *flags)
 
 
 def test_per_far_below_chance_greedy_and_beam(ctc_run):

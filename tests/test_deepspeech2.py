@@ -7,7 +7,7 @@ import pytest
 
 from lstm_ms.data import an4, synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import export_and_infer, run_cli, train_cpu
+from tests.conftest import eval_cpu, export_and_infer, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 # 200 utterances of 0.8-2.5 s; a 2 x 64 BiLSTM with 8 conv channels spells the synthetic letters after a few
@@ -26,10 +26,7 @@ def ds2_run(tmp_path_factory):
 
 
 def evaluate(work, *flags):
-    proc = run_cli("scripts/run_eval_cpu.sh", work / "an4", work / "ckpt_deepspeech2" / "deepspeech2-best.ckpt",
-                   "--model", "deepspeech2", *flags, cwd=work)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return proc
+    return eval_cpu(work, work / "an4", "deepspeech2", *flags)
 
 
 def test_cer_falls_far_below_its_start(ds2_run):
@@ -136,3 +133,36 @@ def test_bad_an4_input_is_one_line_and_skip_bad_counts_it(tmp_path, case):
     assert "skipped 1 bad utterance" in proc.stdout
     meta = json.loads((tmp_path / "preprocess_deepspeech2" / "meta.json").read_text())
     assert meta["skipped"] == 1 and meta["splits"]["train"]["n"] == 11
+
+
+def test_spec_augment_masks_real_frames_of_training_batches_only(ds2_run):
+    from lstm_ms.core.config import config_file, load_yaml
+    from lstm_ms.tasks import get_task
+
+    task = get_task("deepspeech2")
+    meta = json.loads((ds2_run / "preprocess_deepspeech2" / "meta.json").read_text())
+    cfg = {**load_yaml(config_file("deepspeech2", "CPU")), "preprocess_path": str(ds2_run / "preprocess_deepspeech2"),
+           "bucket_lengths": [150, 200], "seed": 1}
+
+    def batches(spec_augment, training=True):
+        ds = task.dataset("train", {**cfg, "spec_augment": spec_augment}, meta, training=training)
+        return list(ds.create_tuple_iterator(num_epochs=1, output_numpy=True))
+
+    plain, masked = batches(False), batches(True)
+    assert len(plain) == len(masked) > 0
+    changed = 0
+    for (x, frames, packed), (y, frames2, packed2) in zip(plain, masked):
+        np.testing.assert_array_equal(frames, frames2)
+        np.testing.assert_array_equal(packed, packed2)
+        real = np.arange(x.shape[1])[None, :] < frames[:, None]
+        np.testing.assert_array_equal(y[~real], x[~real])          # padding untouched
+        differs = y != x
+        assert np.all(y[differs] == 0.0)                             # masks only zero values
+        changed += int(differs.any())
+    assert changed == len(plain)                                     # every batch got masks
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(batches(True), masked))  # seeded: the same masks
+    dev = task.dataset("dev", {**cfg, "spec_augment": True}, meta, training=False)
+    dev_plain = task.dataset("dev", cfg, meta, training=False)
+    for (a, *_), (b, *_) in zip(dev.create_tuple_iterator(num_epochs=1, output_numpy=True),
+                                dev_plain.create_tuple_iterator(num_epochs=1, output_numpy=True)):
+        np.testing.assert_array_equal(a, b)                          # never in evaluation

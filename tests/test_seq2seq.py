@@ -8,7 +8,7 @@ import pytest
 
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import export_and_infer, run_cli, train_cpu
+from tests.conftest import eval_cpu, export_and_infer, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 SMALL = ["--embed_size", "64", "--num_hiddens", "128", "--dropout", "0.1", "--max_len", "24",
@@ -25,10 +25,7 @@ def s2s_run(tmp_path_factory):
 
 
 def evaluate(work, *flags):
-    proc = run_cli("scripts/run_eval_cpu.sh", work / "multi30k", work / "ckpt_seq2seq" / "seq2seq-best.ckpt",
-                   "--model", "seq2seq", *flags, cwd=work)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return proc
+    return eval_cpu(work, work / "multi30k", "seq2seq", *flags)
 
 
 def test_seeded_run_reaches_bleu_90_with_beam_search(s2s_run):

@@ -36,6 +36,10 @@ class PreparedTask:
 
     format_version = 1
     shaping_keys = ()
+    network_keys = ()  # the config keys that shape the network (kept in the checkpoint folder's meta.json)
+
+    def network_config(self, cfg):
+        return {k: cfg[k] for k in self.network_keys}
 
     def fingerprint(self, cfg, log=None):
         conf, picked = config_fingerprint(cfg, self.shaping_keys)

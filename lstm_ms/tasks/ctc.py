@@ -43,6 +43,7 @@ class CTCTask(SpeechTask):
     name = "ctc"
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
+    network_keys = NETWORK_KEYS
     feature_keys = ("n_mels", "deltas")
     ckpt_prefix = "ctc"
     metric_name = "neg_per"  # the trainer keeps the highest: -PER
@@ -71,9 +72,6 @@ class CTCTask(SpeechTask):
         return PHONES
 
     # ---------------------------------------------------------------- model
-    def network_config(self, cfg):
-        return {k: cfg[k] for k in NETWORK_KEYS}
-
     def network(self, cfg, meta, pretrained=True):
         from ..nn.ctc import CTCAcousticNet
 

@@ -29,6 +29,7 @@ class DeepSpeech2Task(SpeechTask):
     name = "deepspeech2"
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
+    network_keys = NETWORK_KEYS
     feature_keys = ("win_ms", "hop_ms")
     global_normalizer = False
     ckpt_prefix = "deepspeech2"
@@ -90,19 +91,19 @@ class DeepSpeech2Task(SpeechTask):
     def classes(self):
         return tuple(an4.LABELS)
 
-    def augment(self, ds, cfg):
+    def augment(self, ds, cfg, epoch):
         """SpecAugment (``spec_augment: true``): frequency and time masks on each training batch's real
-        frames, seeded by (seed, epoch, batch)."""
+        frames, drawn from a generator seeded by (seed, epoch, the batch's frame counts), so a batch gets
+        the same masks whatever order the pipeline's workers run in."""
         if not cfg.get("spec_augment"):
             return ds
-        rng = np.random.default_rng([cfg["seed"], 7919])
+        widths = {k: cfg[k] for k in ("freq_masks", "freq_width", "time_masks", "time_width")}
 
         def mask(features, frames):
+            rng = np.random.default_rng([int(cfg["seed"]), int(epoch), *(int(n) for n in frames)])
             out = features.copy()
             for b, n in enumerate(frames):
-                out[b, :n] = spec_augment(features[b, :n], rng, freq_masks=cfg["freq_masks"],
-                                          freq_width=cfg["freq_width"], time_masks=cfg["time_masks"],
-                                          time_width=cfg["time_width"])
+                out[b, :n] = spec_augment(features[b, :n], rng, **widths)
             return out, frames
 
         return ds.map(operations=mask, input_columns=["features", "frames"], output_columns=["features", "frames"])
@@ -113,9 +114,6 @@ class DeepSpeech2Task(SpeechTask):
         from ..nn.deepspeech2 import conv_output_lengths
 
         return conv_output_lengths(np.asarray(frames))
-
-    def network_config(self, cfg):
-        return {k: cfg[k] for k in NETWORK_KEYS}
 
     def network(self, cfg, meta, pretrained=True):
         from ..nn.deepspeech2 import DeepSpeech2Net

@@ -39,6 +39,7 @@ def seg_tags(chars):
 @register
 class NERTask(PreparedTask):
     name = "ner"
+    network_keys = NETWORK_KEYS
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
     columns = COLUMNS  # MindRecord columns: the network's inputs in order, then the label
@@ -119,9 +120,6 @@ class NERTask(PreparedTask):
         return self.bucketed(split, cfg, meta, COLUMNS, ("ids", "seg", "tags"), training, shard, to_boundary, epoch)
 
     # ---------------------------------------------------------------- model
-    def network_config(self, cfg):
-        return {k: cfg[k] for k in NETWORK_KEYS}
-
     def network(self, cfg, meta, pretrained=True):
         from ..nn.ner import NERNet
 

@@ -34,6 +34,7 @@ def encode_tokens(tokens, vocab):
 @register
 class SentimentTask(PreparedTask):
     name = "sentiment"
+    network_keys = NETWORK_KEYS
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
     columns = COLUMNS  # MindRecord columns: the network's inputs in order, then the label
@@ -123,9 +124,6 @@ class SentimentTask(PreparedTask):
         return self.bucketed(split, cfg, meta, COLUMNS, ("ids",), training, shard, to_boundary, epoch)
 
     # ---------------------------------------------------------------- model
-    def network_config(self, cfg):
-        return {k: cfg[k] for k in NETWORK_KEYS}
-
     def network(self, cfg, meta, pretrained=True):
         from ..nn.sentiment import SentimentNet
 

@@ -51,6 +51,7 @@ def strip_ids(row):
 @register
 class Seq2SeqTask(PreparedTask):
     name = "seq2seq"
+    network_keys = NETWORK_KEYS
     format_version = FORMAT_VERSION
     shaping_keys = SHAPING_KEYS
     columns = COLUMNS
@@ -152,9 +153,6 @@ class Seq2SeqTask(PreparedTask):
                              pad_shapes=None if training else {"ref": ([meta["ref_bytes"]], 0)})
 
     # ---------------------------------------------------------------- model
-    def network_config(self, cfg):
-        return {k: cfg[k] for k in NETWORK_KEYS}
-
     def network(self, cfg, meta, pretrained=True):
         from ..nn.seq2seq import Seq2SeqNet
 

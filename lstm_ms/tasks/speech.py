@@ -198,9 +198,9 @@ class SpeechTask(PreparedTask):
         meta = {**meta, "max_len": meta["max_frames"]}  # the last bucket (prepare: max_frames >= the longest)
         ds = self.bucketed(split, cfg, meta, COLUMNS, ("packed",), training, shard, to_boundary=True, epoch=epoch,
                            pad_shapes={"features": ([None, meta["num_features"]], 0.0)})
-        return self.augment(ds, cfg) if training else ds
+        return self.augment(ds, cfg, epoch) if training else ds
 
-    def augment(self, ds, cfg):
+    def augment(self, ds, cfg, epoch):
         """Training-only transforms of the batches (none here)."""
         return ds
 
