@@ -56,6 +56,18 @@ def eval_cpu(work, dataset, model, *flags):
     return proc
 
 
+def eval_once(work, dataset, model, beam):
+    """(result JSON, stdout) of ``eval_cpu(..., --beam_size BEAM)`` on the test split, run once per
+    training folder: later calls read what the first one kept (``work/eval_beam<BEAM>.{json,out}``)."""
+    import json
+
+    result, out = work / f"eval_beam{beam}.json", work / f"eval_beam{beam}.out"
+    if not out.is_file():
+        proc = eval_cpu(work, dataset, model, "--beam_size", str(beam), "--result_file", result)
+        out.write_text(proc.stdout)
+    return json.loads(result.read_text()), out.read_text()
+
+
 def export_and_infer(work, model, ckpt, dataset, batch_size=16):
     """export.py (verified on real preprocessed rows) to ``work/<model>.mindir``, then the CPU leg of
     scripts/run_infer_310.sh in ``work/infer``; returns (sidecar, the chain's acc.json, infer folder)."""

@@ -8,7 +8,7 @@ import pytest
 from lstm_ms.core.phones import PHONES_39
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import eval_cpu, export_and_infer, run_cli, train_cpu
+from tests.conftest import eval_once, export_and_infer, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 # 64 speakers x 6 sentences = 384 training utterances of ~1-2.5 s; a 2 x 64 BiLSTM learns the synthetic
@@ -26,22 +26,20 @@ def ctc_run(tmp_path_factory):
     return train_cpu(work, work / "data" / "TIMIT", *FLAGS)
 
 
-def evaluate(work, *flags):
-    return eval_cpu(work, work / "data" / "TIMIT", "ctc", *flags)
+def evaluate(work, beam):
+    return eval_once(work, work / "data" / "TIMIT", "ctc", beam)
 
 
 def test_per_far_below_chance_greedy_and_beam(ctc_run):
     # chance: an all-blank (or empty) decoder deletes every phone, PER 100 %
     for beam in (1, 4):
-        result_file = ctc_run / f"beam{beam}.json"
-        proc = evaluate(ctc_run, "--beam_size", str(beam), "--result_file", result_file)
-        result = json.loads(result_file.read_text())
-        first = next(l for l in proc.stdout.splitlines() if l.startswith("PER "))
+        result, stdout = evaluate(ctc_run, beam)
+        first = next(l for l in stdout.splitlines() if l.startswith("PER "))
         assert first == f"PER {100 * result['per']:.2f} %"
         assert result["n"] == 144 and result["beam_size"] == beam  # 24 core speakers x 6 sentences (no SA)
         assert result["per"] < 0.15, result
         assert result["neg_per"] == -result["per"]
-    assert "mean per-utterance PER" in proc.stdout
+    assert "mean per-utterance PER" in stdout
 
 
 def test_training_log_and_best_checkpoint_by_dev_per(ctc_run):
@@ -59,9 +57,7 @@ def test_training_log_and_best_checkpoint_by_dev_per(ctc_run):
 
 
 def test_exported_graph_and_310_chain_equal_greedy_eval(ctc_run):
-    greedy_file = ctc_run / "greedy.json"
-    evaluate(ctc_run, "--beam_size", "1", "--result_file", greedy_file)
-    greedy = json.loads(greedy_file.read_text())
+    greedy, _ = evaluate(ctc_run, 1)
     side, deployed, infer = export_and_infer(ctc_run, "ctc", ctc_run / "ckpt_ctc" / "ctc-best.ckpt",
                                              ctc_run / "data" / "TIMIT")
     assert [i["name"] for i in side["inputs"]] == ["features", "lengths"]
