@@ -91,11 +91,16 @@ class SpeechTask(PreparedTask):
                 files.update(self.item_files(item))
         return sorted(files)
 
-    def _example(self, item, params, norm):
-        """(normalised features, label ids) of one raw item."""
+    def _raw(self, item, params):
+        """(features before any train-set normalisation, label ids) of one raw item."""
         audio = read_audio(item.wav)
         ids = self.labels(item, len(audio))
-        return self._normalise(self.featurise(audio, params), norm), ids
+        return self.featurise(audio, params), ids
+
+    def _example(self, item, params, norm):
+        """(normalised features, label ids) of one raw item."""
+        feat, ids = self._raw(item, params)
+        return self._normalise(feat, norm), ids
 
     @staticmethod
     def _normalise(feat, norm):
@@ -109,9 +114,7 @@ class SpeechTask(PreparedTask):
         kept, frames, lengths, bad = [], [], [], []
         for item in tqdm(items, desc=desc, unit="utt", mininterval=2.0, disable=None):
             try:
-                audio = read_audio(item.wav)
-                ids = self.labels(item, len(audio))
-                feat = self.featurise(audio, params)
+                feat, ids = self._raw(item, params)
             except UserError as exc:
                 if not skip:
                     raise
@@ -296,9 +299,8 @@ class SpeechTask(PreparedTask):
         norm = self._norm(meta)
         rows = []
         for item in self.raw_split(dataset_path, meta, split):
-            audio = read_audio(item.wav)
-            example = self._pad(self._normalise(self.featurise(audio, meta), norm), item.wav, meta)
-            rows.append((example, self.labels(item, len(audio))))
+            feat, ids = self._example(item, meta, norm)
+            rows.append((self._pad(feat, item.wav, meta), ids))
         width = 1 + max((len(ids) for _, ids in rows), default=0)
         out = []
         for example, ids in rows:
