@@ -15,7 +15,8 @@ Usage, from the repository root:
 sentences = 512 training utterances of 1-2.5 s; ``--speakers`` changes it) and ``--model deepspeech2``
 AN4-sized data (``write_an4``: 948 / 50 / 130 utterances of 0.8-2.5 s), unless ``--data_path`` is given;
 ``--config_path`` picks another config (e.g. ``models/deepspeech2/config_an4.yaml``).
-``--model sentiment`` needs an aclImdb-sized dataset (``--aclimdb_path``, ``--glove_path``), e.g.
+``--model sentiment`` needs an aclImdb-sized dataset (``--aclimdb_path``, ``--glove_path``), or
+``--scale S`` generates one at S x aclImdb's size (``write_aclimdb_sized``); a full-size one can be
 written by ``lstm_ms.data.synthetic.write_aclimdb(root, 25000, 25000, mean_len=200)`` and
 ``write_glove(path, 300, extra_words=[...400,000 words])``. A benchmark, not a test: nothing is
 asserted.
@@ -62,6 +63,17 @@ def write_multi30k_sized(root, seed=0, types=(13700, 7000)):
 
 
 
+def write_aclimdb_sized(root, scale, seed=0):
+    """aclImdb-shaped folders at ``scale`` x its 25,000 + 25,000 reviews, of its mean length (~230 tokens),
+    and a GloVe file (300d) covering their words -> (aclImdb path, GloVe folder)."""
+    from lstm_ms.data import synthetic
+
+    n = int(round(25000 * scale))
+    acl = synthetic.write_aclimdb(Path(root) / "aclImdb", n, n, mean_len=230, seed=seed)
+    glove = synthetic.write_glove(Path(root) / "glove" / "glove.6B.300d.txt", dim=300, seed=seed)
+    return str(acl), str(glove.parent)
+
+
 def timed_command(argv, cwd, log_path):
     """Run ``argv``; returns (exit status, wall s, peak RSS MiB of that process), output to log_path."""
     env = dict(os.environ, GLOG_v="3", PYTHONPATH=str(ROOT))
@@ -105,6 +117,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--size", type=float, default=6.37, help="ner sample scale (6.37: ResumeNER-sized)")
     parser.add_argument("--data_path", default="", help="ner: a ResumeNER folder instead of generated data")
+    parser.add_argument("--scale", type=float, default=0.0,
+                        help="sentiment: generate aclImdb-shaped data at this fraction of its 25,000 + 25,000 "
+                             "reviews (reviews of ~230 tokens) instead of --aclimdb_path/--glove_path")
     parser.add_argument("--aclimdb_path", default="")
     parser.add_argument("--glove_path", default="")
     parser.add_argument("--work", default="", help="working folder (default: a new temporary one)")
@@ -130,8 +145,10 @@ def main(argv=None):
         data_flags = ["--model", args.model, "--data_path", data]
         ckpt = work / f"ckpt_{args.model}" / f"{args.model}-best.ckpt"
     else:
+        if args.scale > 0 and not args.aclimdb_path:
+            args.aclimdb_path, args.glove_path = write_aclimdb_sized(work / "sentiment", args.scale)
         if not (args.aclimdb_path and args.glove_path):
-            parser.error("--model sentiment needs --aclimdb_path and --glove_path")
+            parser.error("--model sentiment needs --aclimdb_path and --glove_path, or --scale")
         data_flags = ["--aclimdb_path", args.aclimdb_path, "--glove_path", args.glove_path]
         ckpt = work / "ckpt" / "lstm-best.ckpt"
     if args.config_path:

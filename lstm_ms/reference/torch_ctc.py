@@ -44,3 +44,15 @@ def ctc_param_map(num_layers, conv):
             mapping[name] = name
     mapping.update(rnn_param_map("encoder", "lstm", num_layers, True))
     return mapping
+
+
+class ReturnsLengths(nn.Module):
+    """Wraps a twin that returns log-probs only (its time axis is not shortened) so that it returns
+    ``(log_probs, lengths)``, as the MindSpore speech networks and ``TorchDeepSpeech2Net`` do."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, features, lengths):
+        return self.net(features, lengths), lengths

@@ -83,3 +83,30 @@ def ner_param_map(num_layers, seg, crf):
         mapping["seg_embedding.embedding_table"] = "seg_embedding.weight"
     mapping.update(rnn_param_map("encoder", "lstm", num_layers, True))
     return mapping, (["crf.transitions", "crf.start", "crf.end"] if crf else [])
+
+
+class TorchCRF(nn.Module):
+    """Linear-chain CRF: ``forward(emissions [B, T, K], tags [B, T], mask [B, T] bool) -> mean negative
+    log-likelihood``, the loss of ``lstm_ms.nn.crf.CRF`` (transition scores clipped to +-``clamp``),
+    by the forward algorithm with ``torch.logsumexp``."""
+
+    def __init__(self, num_tags, clamp=80.0):
+        super().__init__()
+        self.clamp = clamp
+        self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+
+    def forward(self, emissions, tags, mask):
+        trans = self.transitions.clamp(-self.clamp, self.clamp)
+        alpha = self.start[None] + emissions[:, 0]
+        for t in range(1, emissions.shape[1]):
+            step = torch.logsumexp(alpha[:, :, None] + trans[None], dim=1) + emissions[:, t]
+            alpha = torch.where(mask[:, t:t + 1], step, alpha)
+        log_z = torch.logsumexp(alpha + self.end[None], dim=1)
+        maskf = mask.to(emissions.dtype)
+        score = (emissions.gather(2, tags[..., None]).squeeze(2) * maskf).sum(1)
+        score = score + (trans[tags[:, :-1], tags[:, 1:]] * maskf[:, 1:]).sum(1)
+        last = tags.gather(1, (mask.long().sum(1) - 1)[:, None]).squeeze(1)
+        score = score + self.start[tags[:, 0]] + self.end[last]
+        return (log_z - score).mean()

@@ -56,6 +56,25 @@ class TorchSeq2Seq(nn.Module):
         return self.out(self.dropout(torch.stack(features, 1))), torch.stack(attention, 1)
 
 
+    @torch.no_grad()
+    def greedy(self, src, src_len, max_len, sos_id, eos_id):
+        """Greedy decoding from ``sos_id``: ids [B, <= max_len]; stops when every row has produced
+        ``eos_id`` (what ``lstm_ms.core.beam.greedy_search`` does with the MindSpore step)."""
+        enc_out, keys, mask, s = self.encode(src, src_len)
+        y = torch.full((src.shape[0],), sos_id, dtype=torch.long)
+        done = torch.zeros(src.shape[0], dtype=torch.bool)
+        ids = []
+        for _ in range(max_len):
+            emb = self.tgt_embedding(y)
+            context, _ = self.attend(s, enc_out, keys, mask)
+            s = self.decoder_cell(torch.cat([emb, context], dim=-1), s)
+            y = self.out(torch.cat([s, context, emb], dim=-1)).argmax(-1)
+            ids.append(y)
+            done |= y == eos_id
+            if bool(done.all()):
+                break
+        return torch.stack(ids, 1)
+
 def seq2seq_param_map(num_layers):
     """{mindspore name: torch name} for Seq2SeqNet and TorchSeq2Seq (use with ``copy_to_torch``)."""
     mapping = {"src_embedding.embedding_table": "src_embedding.weight",

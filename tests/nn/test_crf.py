@@ -134,3 +134,20 @@ def test_large_scores_stay_finite():
     got = crf.log_partition(ms.Tensor(em), ms.Tensor(mask)).asnumpy()
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, [want], rtol=1e-5)
+
+
+def test_torch_twin_crf_gives_the_same_loss(crf_case):
+    """The benchmark's PyTorch CRF (``TorchCRF``) computes our CRF's mean negative log-likelihood."""
+    import mindspore as ms
+    import torch
+
+    from lstm_ms.reference.torch_nets import TorchCRF
+
+    crf, em, tags, mask, _ = crf_case
+    twin = TorchCRF(em.shape[2])
+    with torch.no_grad():
+        for name in ("transitions", "start", "end"):
+            getattr(twin, name).copy_(torch.from_numpy(getattr(crf, name).asnumpy()))
+    ours = crf(ms.Tensor(em), ms.Tensor(tags), ms.Tensor(mask)).asnumpy()
+    theirs = twin(torch.from_numpy(em), torch.from_numpy(tags).long(), torch.from_numpy(mask)).detach().numpy()
+    assert np.isfinite(ours) and abs(float(ours) - float(theirs)) < 1e-4 * max(1.0, abs(float(ours)))
