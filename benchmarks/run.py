@@ -157,9 +157,13 @@ def row(model, res):
     if recipe_rss is not None:
         rss_train = max(rss_train, recipe_rss)
     return [model, f"{s['ours_per_s']:.1f} {unit}/s", f"{s['twin_per_s']:.1f} {unit}/s", f"{s['ratio']:.2f}x",
-            f"{s['peak_ours']:.1%} / {s['peak_twin']:.1%}", f"{s['b1_ours_ms']:.1f} / {s['b1_twin_ms']:.1f} ms",
+            f"{pct(s['peak_ours'])} / {pct(s['peak_twin'])}", f"{s['b1_ours_ms']:.1f} / {s['b1_twin_ms']:.1f} ms",
             f"{1e3 * one['median_s']:.1f} ms" if one else "-",
             f"{rss_train / 1024:.2f} / {rss_inf / 1024:.2f} GiB" if rss_inf else f"{rss_train / 1024:.2f} GiB / -"]
+
+
+def pct(x):
+    return f"{x:.1%}" if x >= 0.01 else f"{x:.2%}"
 
 
 def table(results):
