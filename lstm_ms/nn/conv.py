@@ -6,18 +6,23 @@ against 3.3 ms for PyTorch), which makes DeepSpeech2's conv layers cost more tha
 ``PatchConv2d`` computes the same convolution with one gather and one matmul (oneDNN), keeping
 ``nn.Conv2d``'s parameter layout so checkpoints move freely between the two:
 
-1. pad the input ``[B, C, F, T]`` by (pf, pt) zeros and fold both strides into the channels (bins in
-   groups of sf, frames in groups of st: ``[B, G, Fg, sf * C * st]``), so that both axes have stride 1,
-   with kfq = ceil(kf / sf) and kq = ceil(kt / st) tap groups;
-2. the frequency patches are kfq unit-stride slices side by side (``F`` is known when the cell is built):
-   ``[B * G * F_out, kfq * sf * C * st]``, each patch contiguous;
-3. one 2-D matmul with the weight laid out as ``[kfq * sf * C * st, kq * C_out]`` (taps past kf / kt are
-   zero) gives every time tap group's contribution at every frame group: ``[B, G, F_out, kq * C_out]``;
-4. output frame t sums tap group q's contribution at group t + q: kq unit-stride slices.
+1. pad the input ``[B, C, F, T]`` by (pf, pt) zeros (exactly to the bins and frames used) and fold both
+   strides into the channels, leading (bins in groups of sf, frames in groups of st:
+   ``[sf * C * st, B, Fg, G]``), so that both axes have stride 1, with kfq = ceil(kf / sf) and
+   kq = ceil(kt / st) tap groups;
+2. the frequency patches are kfq unit-stride slices stacked along the contraction axis (``F`` is known when
+   the cell is built; the last group keeps only its real taps): ``[kf * C * st, B * F_out * G]``;
+3. one 2-D matmul with the weight laid out as ``[kq * C_out, kf * C * st]`` (taps past kt are zero) gives
+   every time tap group's contribution at every frame group: ``[kq, C_out * B * F_out, G]``;
+4. output frame t sums tap group q's contribution at group t + q: a split into the kq tap groups and one
+   unit-stride slice of each, over contiguous runs of frames.
 
-Only concats, reshapes, transposes, unit-stride slices and a matmul: MindSpore 2.10's CPU
+Only concats, splits, reshapes, transposes, unit-stride slices and a matmul: MindSpore 2.10's CPU
 ``StridedSliceGrad`` fails on strided slices, and a training loop through ``ops.pad`` hung inside its
-gradient kernel (``PadV3Grad``) after a few steps, so zeros are concatenated instead.
+gradient kernel (``PadV3Grad``) after a few steps, so zeros are concatenated instead. The layout matters
+as much as the arithmetic on CPU: slicing short runs (a tap group's C_out columns out of kq * C_out),
+``ops.matmul``'s gradient (it transposes the patch matrix explicitly, where the ``MatMul`` primitive's
+does not) and a 4-D crop over two axes cost more than the matmul itself in an earlier version of this cell.
 
 On GPU and Ascend the stock ``nn.Conv2d`` (cuDNN / the Cube unit) is the fast one; ``make_conv2d``
 picks by device target.
@@ -65,29 +70,47 @@ class PatchConv2d(nn.Cell):
         self.kq = -(-self.kt // self.st)   # time tap groups once the time stride is folded into channels
         self.kfq = -(-self.kf // self.sf)  # frequency tap groups, likewise
         self.depth = self.sf * in_channels * self.st
+        self.num_freq = num_freq
+        self.matmul = ops.MatMul()  # the primitive: its gradient transposes nothing
+        self.contraction = self.kf * in_channels * self.st  # (kfq - 1) * depth + the last group's real taps
 
     def construct(self, x):
         batch, steps = x.shape[0], x.shape[3] + 2 * self.pt
-        sf, st, kfq, kq = self.sf, self.st, self.kfq, self.kq
+        sf, st, kfq, kq, f_out, cout = self.sf, self.st, self.kfq, self.kq, self.f_out, self.cout
         t_out = (steps - self.kt) // st + 1
         groups = t_out + kq - 1  # time groups used: the last output reads group t_out - 1 + kq - 1
-        fg = self.f_out + kfq - 1
-        x = _zero_pad(_zero_pad(x, 3, self.pt, self.pt + st * kq), 2, self.pf, self.pf + sf * kfq)
-        x = x[:, :, :fg * sf, :groups * st]
-        # both strides folded into channels: [B, C, Fg, sf, G, st] -> [B, G, Fg, sf * C * st], order (s, c, r)
-        x = x.reshape(batch, self.cin, fg, sf, groups, st).transpose(0, 4, 2, 3, 1, 5)
-        x = x.reshape(batch, groups, fg, self.depth)
-        # frequency patches: kfq unit-stride slices side by side, each patch row (i, s, c, r) contiguous
-        cols = ops.concat([x[:, :, i:i + self.f_out, :] for i in range(kfq)], -1).reshape(-1, kfq * self.depth)
-        # weight [C_out, C, kf, kt] -> taps (i * sf + s, q * st + r), zero past kf / kt
+        fg = f_out + kfq - 1
+        # zero padding to exactly groups * st frames and fg * sf bins (a 4-D crop after an over-long pad was
+        # one of the slowest ops of the old graph): along time the padding after is pt + kq * st - kt - b with
+        # b = (T + 2 pt - kt) mod st, so a strided time axis is padded for b = 0 and cropped along time only
+        x = _zero_pad(x, 3, self.pt, self.pt + kq * st - self.kt)
+        if st > 1:
+            x = x[:, :, :, :groups * st]
+        freq_after = fg * sf - self.pf - self.num_freq
+        x = _zero_pad(x, 2, self.pf, max(freq_after, 0))
+        if freq_after < 0:
+            x = x[:, :, :fg * sf]
+        # both strides folded into channels, leading: [B, C, Fg, sf, G, st] -> [sf * C * st, B, Fg, G], order (s, c, r)
+        x = x.reshape(batch, self.cin, fg, sf, groups, st).transpose(3, 1, 5, 0, 2, 4)
+        x = x.reshape(self.depth, batch, fg, groups)
+        # frequency patches: kfq unit-stride slices stacked along the contraction axis, columns (b, f, g); the
+        # last tap group keeps only its kf - (kfq - 1) * sf real taps (one axis per slice: a StridedSlice over
+        # two axes is slow on CPU)
+        rem = (self.kf - (kfq - 1) * sf) * self.cin * st
+        cols = ops.concat([x[:, :, i:i + f_out] for i in range(kfq - 1)] + [ops.narrow(x[:rem], 2, kfq - 1, f_out)], 0)
+        cols = cols.reshape(self.contraction, -1)
+        # weight [C_out, C, kf, kt] -> rows (q, o), columns (i, s, c, r), taps past kt zero
         w = _zero_pad(_zero_pad(self.weight, 3, 0, kq * st - self.kt), 2, 0, kfq * sf - self.kf)
-        w = w.reshape(self.cout, self.cin, kfq, sf, kq, st).transpose(2, 3, 1, 5, 4, 0)
-        y = ops.matmul(cols, w.reshape(kfq * self.depth, kq * self.cout)).reshape(batch, groups, self.f_out, -1)
-        # output frame t reads time group t + q through tap group q
-        out = y[:, 0:t_out, :, 0:self.cout]
+        w = w.reshape(cout, self.cin, kfq, sf, kq, st).transpose(4, 0, 2, 3, 1, 5).reshape(kq * cout, -1)
+        y = self.matmul(w[:, :self.contraction], cols).reshape(kq, -1, groups)  # rows (q, o, b, f), columns g
+        # output frame t reads time group t + q through tap group q; split (whose gradient is one concat)
+        # rather than indexing y[q], whose gradient would be a full-size tensor per tap
+        ys = ops.split(y, 1, 0)
+        out = ys[0][:, :, 0:t_out]
         for q in range(1, kq):
-            out = out + y[:, q:q + t_out, :, q * self.cout:(q + 1) * self.cout]
-        return (out + self.bias).transpose(0, 3, 2, 1)  # [B, C_out, F_out, T_out]
+            out = out + ys[q][:, :, q:q + t_out]
+        out = out.reshape(cout, -1) + self.bias.reshape(cout, 1)
+        return out.reshape(cout, batch, f_out, t_out).transpose(1, 0, 2, 3)  # [B, C_out, F_out, T_out]
 
 
 def make_conv2d(in_channels, out_channels, kernel, stride, padding, num_freq, device_target=None):

@@ -9,6 +9,7 @@ CASES = [  # (in, out, kernel (freq, time), stride, padding, F, T)
     (1, 3, (41, 11), (2, 2), (20, 5), 33, 16),
     (3, 2, (21, 11), (2, 1), (10, 5), 17, 9),
     (2, 2, (3, 3), (1, 1), (1, 1), 5, 1),
+    (1, 2, (2, 2), (2, 2), (0, 0), 5, 7),  # no padding: bins and frames past the last window cropped
 ]
 
 
