@@ -4,10 +4,8 @@ training step against the PyTorch twin (BiLSTM + a CRF in torch), fraction of pe
 import mindspore as ms
 import numpy as np
 
-from lstm_ms.engine.trainer import build_optimizer, build_train_step
-
-from .common import (Snapshot, bilstm_forward_flops, export_case, inference_case, inference_header, ours_first,
-                     report_peak, report_step, start_run, start_twin, summary, time_interleaved, warn_if_busy)
+from .common import (bilstm_forward_flops, finish, inference_case, inference_header, ours_alone, report_peak,
+                     report_step, start_run, start_twin, time_interleaved)
 
 # models/ner/config_cpu.yaml (E 128, soft-word 16, H 128, 1 layer, dropout 0.3, CRF, Adam, clip-norm 5,
 # batch 64); ResumeNER: ~1,900 characters, 8 entity types in BMES + O = 33 tags; T = 64 (the second of
@@ -65,18 +63,9 @@ def ner_training(args, rng, net):
     from lstm_ms.nn.ner import NERLoss
 
     B, T = args.batch_size, args.seq_len
-    snapshot = Snapshot(net)
-    opt = build_optimizer({"optimizer": "adam", "weight_decay": 0.0}, net.trainable_params(),
-                          np.full(100000, 1e-3, np.float32))
-    step = build_train_step(net, NERLoss(net), opt, clip_norm=5.0)
     batch = ner_batch(rng, B, T, args.vocab, args.num_classes)
-    tensors = [ms.Tensor(a) for a in batch]
-    losses = []
-
-    def run_ms():
-        losses.append(float(step(*tensors).asnumpy()))
-
-    warm = ours_first(args, run_ms)
+    snapshot, warm, run_ms, losses = ours_alone(args, net, NERLoss(net), batch,
+                                                {"optimizer": "adam", "weight_decay": 0.0}, 1e-3, 5.0)
     torch = start_twin(args)
     enc, crf = ner_twin(args, snapshot)
     enc.train()
@@ -161,9 +150,5 @@ def bench_ner(args):
     res["step"], twin = ner_training(args, rng, net)
     res["peak"] = ner_peak(args, res["step"])
     res["inference"], cases, graph = ner_inference(args, rng, net, twin)
-    one = res["inference"]["batch 1"]
-    res["summary"] = summary(res, "sent", one, f"{args.infer_len} characters, emissions + Viterbi")
-    res["exports"] = [export_case(args.work, f"ner_b{len(x[2])}", graph, list(x),
-                                  f"NEREmissions, B={len(x[2])} x {x[0].shape[1]} characters") for x in cases.values()]
-    warn_if_busy(res["step"]["others_cpu_share"], one["others_cpu_share"])
-    return res
+    return finish(args, res, "sent", f"{args.infer_len} characters, emissions + Viterbi", graph, cases.values(),
+                  lambda a: f"NEREmissions, B={len(a[0])} x {a[0].shape[1]} characters")

@@ -11,9 +11,9 @@ from lstm_ms.engine.trainer import build_optimizer, build_train_step
 from lstm_ms.nn.sentiment import SentimentNet
 from lstm_ms.tasks import get_task
 
-from .common import (CLASSES, DIRS, LAYERS, Snapshot, bilstm_forward_flops, cpu_counters, export_case,
-                     inference_case, inference_header, others_share, ours_first, random_batch, report_peak,
-                     report_step, start_run, start_twin, summary, time_interleaved, timed, warn_if_busy)
+from .common import (CLASSES, DIRS, LAYERS, Snapshot, bilstm_forward_flops, cpu_counters, finish, inference_case,
+                     inference_header, others_share, ours_first, random_batch, report_peak, report_step, start_run,
+                     start_twin, time_interleaved, timed)
 
 DEFAULTS = {"batch_size": 64, "seq_len": 128, "embed_size": 300, "hidden": 100, "vocab": 20000, "repeats": 10,
             "warmup": 3}
@@ -185,13 +185,8 @@ def bench_sentiment(args):
     if not args.quick:  # 5 more graphs (one per bucket length) to compile
         res["padding"] = padding_waste(args, rng, ms_step)
     res["inference"], cases = sentiment_inference(args, rng, net, tnet)
-    one = res["inference"]["batch 1"]
-    res["summary"] = summary(res, "review", one, f"{args.infer_len} tokens, logits")
-    res["exports"] = [export_case(args.work, f"sentiment_b{len(x[1])}", net, list(x),
-                                  f"B={len(x[1])} x {x[0].shape[1]} tokens") for x in cases.values()]
-    warn_if_busy(res["step"]["others_cpu_share"], res.get("padding", {}).get("others_cpu_share", 0.0),
-                 one["others_cpu_share"])
-    return res
+    return finish(args, res, "review", f"{args.infer_len} tokens, logits", net, cases.values(),
+                  lambda a: f"B={len(a[0])} x {a[0].shape[1]} tokens", res.get("padding", {}).get("others_cpu_share", 0))
 
 
 class StockSeqLengthNet(ms.nn.Cell):

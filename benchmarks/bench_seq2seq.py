@@ -2,14 +2,10 @@
 training step against the PyTorch twin, fraction of peak, greedy and beam decoding, MINDIR cases."""
 import statistics
 
-import mindspore as ms
 import numpy as np
 
-from lstm_ms.engine.trainer import build_optimizer, build_train_step
-
-from .common import (Snapshot, export_case, inference_case, inference_header, ours_first, random_batch,
-                     report_peak, report_step, start_run, start_twin, summary, time_interleaved, timed,
-                     warn_if_busy)
+from .common import (finish, inference_case, inference_header, ours_alone, random_batch, report_peak, report_step,
+                     start_run, start_twin, time_interleaved, timed)
 
 # models/seq2seq's recipe, Multi30k's vocabularies, T = 24 (the second of bucket_lengths [16, 24, 32])
 DEFAULTS = {"batch_size": 128, "seq_len": 24, "embed_size": 256, "hidden": 512, "vocab": 7853, "tgt_vocab": 5893,
@@ -69,17 +65,9 @@ def seq2seq_training(args, rng, net):
     from lstm_ms.tasks.seq2seq import PAD_ID
 
     B, T = args.batch_size, args.seq_len
-    snapshot = Snapshot(net)
-    opt = build_optimizer({"optimizer": "adam", "weight_decay": 0.0}, net.trainable_params(),
-                          np.full(100000, 1e-3, np.float32))
-    step = build_train_step(net, Seq2SeqLoss(PAD_ID), opt, clip_norm=1.0)
     batch = seq2seq_batch(rng, B, T, args.vocab, args.tgt_vocab)
-    tensors = [ms.Tensor(a) for a in batch]
-
-    def run_ms():
-        return step(*tensors).asnumpy()
-
-    warm = ours_first(args, run_ms)
+    snapshot, warm, run_ms, _ = ours_alone(args, net, Seq2SeqLoss(PAD_ID), batch,
+                                           {"optimizer": "adam", "weight_decay": 0.0}, 1e-3, 1.0)
     torch = start_twin(args)
     from lstm_ms.reference.torch_nets import copy_to_torch
     from lstm_ms.reference.torch_seq2seq import TorchSeq2Seq, seq2seq_param_map
@@ -185,10 +173,6 @@ def bench_seq2seq(args):
     res["peak"] = seq2seq_peak(args, res["step"])
     res["inference"], cases = seq2seq_inference(args, rng, net, tnet)
     res["beam"] = seq2seq_beam(args, rng, net)
-    one = res["inference"]["batch 1"]
-    res["summary"] = summary(res, "sent", one, f"greedy, 12-token source, {args.max_decode_len} steps")
-    graph = GreedyDecoder(net, args.max_decode_len, EOS_ID)
-    res["exports"] = [export_case(args.work, f"seq2seq_b{len(x[1])}", graph, list(x),
-                                  f"GreedyDecoder, B={len(x[1])}, S={x[0].shape[1]}") for x in cases.values()]
-    warn_if_busy(res["step"]["others_cpu_share"], one["others_cpu_share"])
-    return res
+    return finish(args, res, "sent", f"greedy, 12-token source, {args.max_decode_len} steps",
+                  GreedyDecoder(net, args.max_decode_len, EOS_ID), cases.values(),
+                  lambda a: f"GreedyDecoder, B={len(a[0])}, S={a[0].shape[1]}")

@@ -3,11 +3,8 @@ training step against the PyTorch twin, fraction of peak, inference, and MINDIR 
 import mindspore as ms
 import numpy as np
 
-from lstm_ms.engine.trainer import build_optimizer, build_train_step
-
-from .common import (FRAME_S, Snapshot, bilstm_forward_flops, export_case, inference_case, inference_header,
-                     ours_first, report_peak, report_step, start_run, start_twin, summary, time_interleaved,
-                     warn_if_busy)
+from .common import (FRAME_S, bilstm_forward_flops, finish, inference_case, inference_header, ours_alone, report_peak,
+                     report_step, start_run, start_twin, time_interleaved)
 
 # ctc: models/ctc/config_cpu.yaml (H 384, 4 layers, dropout 0.2, batch 16), T = 400 frames (the top of
 # bucket_lengths [200, 300, 400]); frames uniform in [200, 400] average 300, TIMIT's ~3 s mean.
@@ -96,17 +93,8 @@ def speech_training(args, net, twin, batch, recipe):
 
     B, T = args.batch_size, args.seq_len
     lr, decay, clip = recipe["lr"], recipe["weight_decay"], recipe["clip_norm"]
-    snapshot = Snapshot(net)
-    opt = build_optimizer({"optimizer": "adam", "weight_decay": decay}, net.trainable_params(),
-                          np.full(100000, lr, np.float32))
-    step = build_train_step(net, CTCTaskLoss(0), opt, clip_norm=clip)
-    tensors = [ms.Tensor(a) for a in batch]
-    losses = []
-
-    def run_ms():
-        losses.append(float(step(*tensors).asnumpy()))
-
-    warm = ours_first(args, run_ms)
+    snapshot, warm, run_ms, losses = ours_alone(args, net, CTCTaskLoss(0), batch,
+                                                {"optimizer": "adam", "weight_decay": decay}, lr, clip)
     torch = start_twin(args)
     tnet = twin(snapshot).train()
     # nn.Adam adds decay x weight to the gradient of every parameter not named gamma/beta (the batch
@@ -262,12 +250,8 @@ def bench_speech(args, net_fn, twin_fn, training, peak):
     res["step"], tnet = training(args, rng, net, lambda weights: twin_fn(args, weights))
     res["peak"] = peak(args, res["step"])
     res["inference"], inputs = speech_inference(args, rng, net, tnet)
-    one = res["inference"]["batch 1"]
-    res["summary"] = summary(res, "utt", one, f"{args.infer_len} frames ({args.infer_len * FRAME_S:g} s), log-probs")
-    res["exports"] = [export_case(args.work, f"{args.model}_b{len(x[1])}", net, list(x),
-                                  f"B={len(x[1])} x {x[0].shape[1]} frames") for x in inputs.values()]
-    warn_if_busy(res["step"]["others_cpu_share"], one["others_cpu_share"])
-    return res
+    return finish(args, res, "utt", f"{args.infer_len} frames ({args.infer_len * FRAME_S:g} s), log-probs", net,
+                  inputs.values(), lambda a: f"B={len(a[0])} x {a[0].shape[1]} frames")
 
 
 def bench_ctc(args):

@@ -277,3 +277,35 @@ class Snapshot:
 
     def get_parameters(self):
         return iter(self._params)
+
+
+def ours_alone(args, net, loss_fn, batch, optimizer, lr, clip_norm):
+    """The trainer's step for ``net`` (``build_optimizer(optimizer)`` at a constant ``lr``,
+    ``build_train_step`` with ``clip_norm``) on ``batch``, run alone (``ours_first``), after a
+    ``Snapshot`` of the initial weights -> (snapshot, ours_first's result, run_ms, losses so far)."""
+    import mindspore as ms
+
+    from lstm_ms.engine.trainer import build_optimizer, build_train_step
+
+    snapshot = Snapshot(net)
+    opt = build_optimizer(optimizer, net.trainable_params(), np.full(100000, lr, np.float32))
+    step = build_train_step(net, loss_fn, opt, clip_norm=clip_norm)
+    tensors = [ms.Tensor(a) for a in batch]
+    losses = []
+
+    def run_ms():
+        losses.append(float(step(*tensors).asnumpy()))
+
+    return snapshot, ours_first(args, run_ms), run_ms, losses
+
+
+def finish(args, res, unit, b1_what, graph, cases, describe, *shares):
+    """The end of an entry: the table's summary from ``res`` (``b1_what`` says what batch 1 infers),
+    one MINDIR case per inference case (``graph`` traced on its arrays, ``describe(arrays)`` saying what
+    they are), and a warning when other processes competed (``shares``: more sections' CPU shares)."""
+    one = res["inference"]["batch 1"]
+    res["summary"] = summary(res, unit, one, b1_what)
+    res["exports"] = [export_case(args.work, f"{args.model}_b{len(a[0])}", graph, list(a), describe(a))
+                      for a in cases]
+    warn_if_busy(res["step"]["others_cpu_share"], one["others_cpu_share"], *shares)
+    return res

@@ -54,3 +54,15 @@ def test_json_holds_every_section(quick):
         assert {c["batch_size"] for c in res["mindir"]["cases"]} == {1, res["config"]["batch_size"]}
         assert res["data"]["examples"] > 0 and res["data"]["batches"] > 0
         assert res["step"]["train_peak_rss_mib"] > 100 and res["mindir"]["peak_rss_mib"] > 100
+
+
+@pytest.mark.parametrize("doc", ["README.md", "README_CN.md", "models/ctc/README.md", "models/deepspeech2/README.md",
+                                 "models/ner/README.md", "models/sentiment/README.md", "models/seq2seq/README.md"])
+def test_docs_show_the_measured_table(doc):
+    """The READMEs and model cards carry benchmarks/results/full.md's table as it was written."""
+    from benchmarks import docs
+
+    table = docs.current((REPO / doc).read_text(encoding="utf-8"))
+    assert table == docs.block(), f"{doc}: run python benchmarks/docs.py after python benchmarks/run.py"
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")][1:]
+    assert rows == sorted(json.loads((REPO / "benchmarks/results/full.json").read_text())["models"])
