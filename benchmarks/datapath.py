@@ -38,6 +38,9 @@ def measure(model, size, work, step_samples_per_s, log=print):
         batches += 1
         samples += len(row[0])
     epoch_s = time.perf_counter() - start
+    if not batches:
+        raise SystemExit(f"data path: {examples} {UNITS.get(model, 'examples')} give no full training batch of "
+                         f"{cfg['batch_size']}; raise --data_size")
     res = {"size": size, "unit": UNITS.get(model, "examples"), "generate_s": generated, "examples": examples,
            "splits": {k: v["n"] for k, v in meta["splits"].items()}, "prepare_s": prepare_s,
            "examples_per_s": examples / prepare_s, "batch_size": cfg["batch_size"], "batches": batches,

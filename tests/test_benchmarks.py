@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--models", ",".join(MODELS),
-                           "--repeats", "1", "--warmup", "0", "--data_size", "0.1", "--results_dir", str(out),
+                           "--repeats", "1", "--warmup", "0", "--data_size", "0.25", "--results_dir", str(out),
                            "--json", str(out / "all.json")],
                           cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
