@@ -149,7 +149,7 @@ def seq2seq_inference(args, rng, net, tnet):
 
 
 def seq2seq_beam(args, rng, net):
-    """Section 4: beam search (eval.py with ``beam_size``) at batch B, ours only, median of ``args.repeats``."""
+    """Section 3b: beam search (eval.py with ``beam_size``) at batch B, ours only, median of ``args.repeats``."""
     from lstm_ms.tasks.seq2seq import Seq2SeqTask
 
     B, T, L = args.batch_size, args.seq_len, args.max_decode_len
@@ -158,7 +158,7 @@ def seq2seq_beam(args, rng, net):
     first = timed(lambda: task.translate(net, src, src_len, L, args.beam_size, args.length_penalty))
     med = statistics.median(timed(lambda: task.translate(net, src, src_len, L, args.beam_size, args.length_penalty))
                             for _ in range(args.repeats))
-    print(f"\n== 4. Beam search {args.beam_size} (alpha {args.length_penalty}), B={B}, {L} steps, MindSpore ==\n"
+    print(f"\n== 3b. Beam search {args.beam_size} (alpha {args.length_penalty}), B={B}, {L} steps, MindSpore ==\n"
           f"first call {first:.1f} s, then median {med:.3f} s: {B / med:.1f} sentences/s, {1e3 * med / B:.1f} ms/sentence")
     return {"batch_size": B, "first_call_s": first, "median_s": med, "sentences_per_s": B / med}
 
