@@ -44,15 +44,11 @@ class CRF(nn.Cell):
         exp(T) never overflows or underflows in float32; trained transitions are far smaller).
         """
         exp_trans = ops.exp(self.clipped_transitions())
-        # the steps' emissions and masks unstacked once: the gradient of an unstack is one stack, where
-        # slicing emissions[:, t] at every step made T full-size StridedSliceGrad tensors and their AddN
-        scores = ops.unstack(emissions, 1)
-        keep = ops.unstack(mask, 1)
-        alpha = self.start.reshape(1, -1) + scores[0]
+        alpha = self.start.reshape(1, -1) + emissions[:, 0]
         for t in range(1, emissions.shape[1]):
             top = alpha.max(axis=1, keepdims=True)
-            step = ops.log(ops.matmul(ops.exp(alpha - top), exp_trans)) + top + scores[t]
-            alpha = ops.select(keep[t].reshape(-1, 1).broadcast_to(alpha.shape), step, alpha)
+            step = ops.log(ops.matmul(ops.exp(alpha - top), exp_trans)) + top + emissions[:, t]
+            alpha = ops.select(mask[:, t:t + 1].broadcast_to(alpha.shape), step, alpha)
         return _logsumexp(alpha + self.end.reshape(1, -1), axis=1)
 
     def gold_score(self, emissions, tags, mask):
