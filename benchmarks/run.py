@@ -205,6 +205,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small shapes, 3 repeats, no recipe")
     parser.add_argument("--no_recipe", action="store_true", help="skip section 6 (the whole recipe)")
     parser.add_argument("--json", help="also write all results to this JSON file")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other models' rows of the results already in --results_dir (same mode) and "
+                             "replace only the models run now")
     parser.add_argument("--results_dir", default=str(ROOT / "benchmarks" / "results"))
     for name, kind, text in SHAPE_FLAGS:
         parser.add_argument(f"--{name}", type=kind, default=None, help=(text + "; " if text else "") +
@@ -245,10 +248,16 @@ def main(argv=None):
 
     peak = cpu_peak()
     mode = "quick" if args.quick else "full"
+    updated = ""
+    previous = Path(args.results_dir) / f"{mode}.json"
+    if args.update and previous.is_file():
+        kept = {m: r for m, r in json.loads(previous.read_text())["models"].items() if m not in results}
+        results = dict(sorted({**kept, **results}.items()))
+        updated = f"; rows of {', '.join(sorted(kept))} kept from the previous run" if kept else ""
     head = (f"lstm_ms benchmarks ({mode}), {time.strftime('%Y-%m-%d')}: {peak['cpu']}, {peak['cores']} cores, fp32 "
             f"peak {peak['peak_gflops']:.1f} GFLOP/s ({peak['cores']} x {peak['mhz'] / 1e3:.2f} GHz x "
             f"{peak['flops_per_cycle']} FLOPs/cycle); MindSpore {version('mindspore')}, torch {version('torch')}; "
-            f"{time.perf_counter() - start:.0f} s")
+            f"{time.perf_counter() - start:.0f} s{updated}")
     text = f"{head}\n\n{table(results)}\n\n{describe(results, args.quick)}\n"
     print("\n" + text)
     failed = [m for m, r in results.items() if "error" in r]
