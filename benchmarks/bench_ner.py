@@ -139,8 +139,7 @@ def ner_inference(args, rng, net, twin):
                 em = enc(*t_in).numpy()
             return viterbi.viterbi(em, lengths, crf["transitions"], crf["start"], crf["end"])
 
-        out[key] = inference_case(args, f"B={len(lengths)}, T={arrays[0].shape[1]}", len(lengths), run_ms, run_torch,
-                                  "sent")
+        out[key] = inference_case(args, f"B={len(lengths)}, T={arrays[0].shape[1]}", len(lengths), run_ms, run_torch)
     return out, cases, graph
 
 

@@ -173,7 +173,7 @@ def sentiment_inference(args, rng, net, tnet):
             with torch.no_grad():
                 return tnet(*t_in).numpy()
 
-        out[key] = inference_case(args, f"B={len(lengths)}, T={ids.shape[1]}", len(lengths), run_ms, run_torch, "review")
+        out[key] = inference_case(args, f"B={len(lengths)}, T={ids.shape[1]}", len(lengths), run_ms, run_torch)
     return out, cases
 
 

@@ -143,8 +143,7 @@ def seq2seq_inference(args, rng, net, tnet):
         def run_torch():
             return tnet.greedy(t_src, t_len, L, SOS_ID, EOS_ID)
 
-        out[key] = inference_case(args, f"B={len(lengths)}, S={source.shape[1]}", len(lengths), run_ms, run_torch,
-                                  "sent")
+        out[key] = inference_case(args, f"B={len(lengths)}, S={source.shape[1]}", len(lengths), run_ms, run_torch)
     return out, cases
 
 

@@ -236,7 +236,7 @@ def speech_inference(args, rng, net, tnet):
 
         B, frames = len(lengths), int(lengths.sum())
         r = out[key] = inference_case(args, f"B={B}, T={feats.shape[1]} ({frames * FRAME_S:.1f} s audio)", B, run_ms,
-                                      run_torch, "utt")
+                                      run_torch)
         r.update({"seq_len": feats.shape[1], "real_frames": frames,
                   "audio_s_per_s": {n: frames * FRAME_S / r[n]["median_s"] for n in ("mindspore", "pytorch")}})
     return out, {k: (feats, lengths) for k, (feats, lengths, _) in cases.items()}

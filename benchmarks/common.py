@@ -209,7 +209,7 @@ def report_peak(step_res, executed, formula):
 
 
 
-def inference_case(args, label, batch, run_ms, run_torch, unit="sample"):
+def inference_case(args, label, batch, run_ms, run_torch):
     """One inference comparison (``time_interleaved``) at ``batch`` samples per call: adds per-sample
     figures and the speed ratio, prints one row per framework -> the result dict."""
     r = time_interleaved(args, run_ms, run_torch)

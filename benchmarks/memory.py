@@ -21,16 +21,15 @@ if str(ROOT) not in sys.path:
 import mindspore as ms  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.common import rss_mib as resident  # noqa: E402
 from lstm_ms.engine.trainer import build_optimizer, build_train_step, for_evaluation  # noqa: E402
 from lstm_ms.nn.sentiment import SentimentNet  # noqa: E402
 from lstm_ms.tasks import get_task  # noqa: E402
 
 
 def rss_mib():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    return -1
+    """This process's current resident memory (VmRSS), whole MiB."""
+    return int(resident()[0])
 
 
 def single_cell(steps, batch):

@@ -23,7 +23,7 @@ def main(argv):
     from mindspore import nn
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchmarks.common import rss_mib
+    from benchmarks.common import rss_mib, timed
 
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_device("CPU")
@@ -40,14 +40,8 @@ def main(argv):
             for o in (out if isinstance(out, (tuple, list)) else [out]):
                 o.asnumpy()
 
-        start = time.perf_counter()
-        call()
-        first = time.perf_counter() - start
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
+        first = timed(call)
+        times = [timed(call) for _ in range(repeats)]
         med = statistics.median(times)
         results.append({**case, "load_s": loaded, "first_call_s": first, "median_s": med, "min_s": min(times),
                         "max_s": max(times), "ms_per_sample": 1e3 * med / case["batch_size"],

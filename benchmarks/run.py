@@ -27,6 +27,7 @@ to ``--results_dir`` (default benchmarks/results/: ``quick.md``/``quick.json`` o
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# (module, function, defaults, quick overrides) of each entry; ``stock_seq_length`` is an experiment,
-# not a model: run it with --models stock_seq_length
+# (module, function) of each entry, the module holding its DEFAULTS and QUICK shapes; ``stock_seq_length``
+# is an experiment, not a model: run it with --models stock_seq_length
 ENTRIES = {"sentiment": ("bench_sentiment", "bench_sentiment"), "ner": ("bench_ner", "bench_ner"),
            "seq2seq": ("bench_seq2seq", "bench_seq2seq"), "ctc": ("bench_speech", "bench_ctc"),
            "deepspeech2": ("bench_speech", "bench_deepspeech2"),
@@ -66,7 +67,7 @@ SHAPE_FLAGS = (("batch_size", int, ""), ("seq_len", int, "padded length (seq2seq
                ("epoch_reviews", int, "sentiment: synthetic reviews in the padding epoch"),
                ("shape_repeats", int, "sentiment: timed steps per padded length"),
                ("data_size", float, "size of the generated data of the data path (the task's make_sample)"))
-COMMON = {"infer_len": None, "max_decode_len": 30, "beam_size": 5, "length_penalty": 0.6, "epoch_reviews": 2000,
+COMMON = {"max_decode_len": 30, "beam_size": 5, "length_penalty": 0.6, "epoch_reviews": 2000,
           "shape_repeats": 3, "data_size": 1.0}
 INFER_LEN = {"sentiment": 30, "ner": 30, "ctc": 300, "deepspeech2": 300}
 QUICK_COMMON = {"data_size": 0.25}
@@ -85,7 +86,8 @@ def entry(model):
 
 
 def settle(args):
-    """Fill the flags left at None: the model's defaults, then --quick's, then what every entry shares."""
+    """Fill the flags left at None: what every entry shares, overridden by the model's defaults, overridden
+    by its --quick shapes."""
     _, defaults, quick = entry(args.model)
     merged = {**COMMON, "infer_len": INFER_LEN.get(args.model, 30), **defaults}
     if args.quick:
@@ -97,10 +99,18 @@ def settle(args):
 
 # ------------------------------------------------------------------------------ one model (child)
 def run_child(args):
-    """One model in this process: its entry, the MINDIR process, the data path -> JSON at args.child_out."""
+    """One model in this process: its entry, the MINDIR process, the data path -> JSON at args.child_out;
+    the files they wrote are removed."""
     settle(args)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{args.model}-") as work:  # MINDIRs, their inputs, sample data
+        args.work = work
+        res = measure_one(args)
+    Path(args.child_out).write_text(json.dumps(res, indent=2, default=float))
+
+
+def measure_one(args):
+    """Sections 1-5 of ``args.model``, with its files under ``args.work`` -> the results."""
     func, _, _ = entry(args.model)
-    args.work = tempfile.mkdtemp(prefix=f"bench-{args.model}-")
     res = func(args)
     if res.get("exports"):
         cases = Path(args.work) / "cases.json"
@@ -114,7 +124,7 @@ def run_child(args):
         from benchmarks import datapath
 
         res["data"] = datapath.measure(args.model, args.data_size, args.work, res["summary"]["ours_per_s"])
-    Path(args.child_out).write_text(json.dumps(res, indent=2, default=float))
+    return res
 
 
 def print_mindir(m):
@@ -229,8 +239,7 @@ def main(argv=None):
     unknown = [m for m in models if m not in ENTRIES]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)} (known: {', '.join(ENTRIES)})")
-    passed = [a for a in (argv if argv is not None else sys.argv[1:])]
-    passed = strip_parent_flags(passed)
+    passed = strip_parent_flags(sys.argv[1:] if argv is None else argv)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     results, start = {}, time.perf_counter()
     for model in models:
@@ -261,6 +270,10 @@ def main(argv=None):
     text = f"{head}\n\n{table(results)}\n\n{describe(results, args.quick)}\n"
     print("\n" + text)
     failed = [m for m, r in results.items() if "error" in r]
+    if any("recipe" in r for r in results.values()):
+        print(f"the recipes' data, logs and checkpoints are in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     write_results(args, mode, text, {"mode": mode, "cpu": peak, "models": results})
     return 1 if failed else 0
 

@@ -55,7 +55,6 @@ class TorchSeq2Seq(nn.Module):
             attention.append(weights)
         return self.out(self.dropout(torch.stack(features, 1))), torch.stack(attention, 1)
 
-
     @torch.no_grad()
     def greedy(self, src, src_len, max_len, sos_id, eos_id):
         """Greedy decoding from ``sos_id``: ids [B, <= max_len]; stops when every row has produced
@@ -74,6 +73,7 @@ class TorchSeq2Seq(nn.Module):
             if bool(done.all()):
                 break
         return torch.stack(ids, 1)
+
 
 def seq2seq_param_map(num_layers):
     """{mindspore name: torch name} for Seq2SeqNet and TorchSeq2Seq (use with ``copy_to_torch``)."""
