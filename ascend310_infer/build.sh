@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
-# Build the Ascend 310 inference app (out/main) against the installed MindSpore's C++ inference API.
-# usage: bash ascend310_infer/build.sh            (MINDSPORE_PATH=... to point at another install)
-# Needs a MindSpore build that ships include/api/*.h and lib/libmindspore.so (the Ascend packages do;
-# the CPU wheel from PyPI does not), CMake >= 3.14 and g++.
+# Build the Ascend 310 inference app (ascend310_infer/out/main) against the MindSpore Lite
+# cloud-inference package. MindSpore 2.x wheels ship no C++ inference API; see ascend310_infer/README.md.
+# usage: LITE_HOME=/path/to/mindspore-lite-2.10.x-linux-x64 bash ascend310_infer/build.sh
+# Needs the unpacked package (LITE_HOME, or MS_LITE_HOME), CMake (the version CMakeLists.txt asks) and
+# g++ >= 7.3. Exit status: 0 built, 2 something missing (one "error: ..." line), else the build's own.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PYTHON="${PYTHON:-python3}"
-[ -x "$HERE/../.venv/bin/python" ] && [ -z "${VIRTUAL_ENV:-}" ] && PYTHON="$HERE/../.venv/bin/python"
-if [ -z "${MINDSPORE_PATH:-}" ]; then
-    MINDSPORE_PATH=$("$PYTHON" -c 'import importlib.util as u, os; s = u.find_spec("mindspore"); print(os.path.dirname(s.origin) if s else "")' 2>/dev/null || true)
-fi
-if [ -z "$MINDSPORE_PATH" ]; then
-    echo "error: mindspore: not installed for $PYTHON (set MINDSPORE_PATH to a MindSpore install)" >&2; exit 1
-fi
-if [ ! -f "$MINDSPORE_PATH/include/api/model.h" ]; then
-    echo "error: $MINDSPORE_PATH/include/api/model.h: MindSpore C++ inference headers not found (install the Ascend MindSpore package, or set MINDSPORE_PATH)" >&2; exit 1
-fi
-if [ ! -f "$MINDSPORE_PATH/lib/libmindspore.so" ]; then
-    echo "error: $MINDSPORE_PATH/lib/libmindspore.so: MindSpore inference library not found" >&2; exit 1
-fi
-command -v cmake >/dev/null || { echo "error: cmake: not found (install CMake >= 3.14)" >&2; exit 1; }
-mkdir -p "$HERE/build"
-cd "$HERE/build"
-cmake .. -DMINDSPORE_PATH="$MINDSPORE_PATH" ${LSTM_MS_LEGACY_ASCEND310_API:+-DLSTM_MS_LEGACY_ASCEND310_API=ON}
-make -j"$(nproc)"
-echo "built $HERE/out/main"
+source "$HERE/lite_env.sh"
+
+fail() { echo "error: $1" >&2; exit 2; }
+
+LITE_HOME="${LITE_HOME:-${MS_LITE_HOME:-}}"
+PACKAGE="$(lite_package_name)"
+[ -n "$LITE_HOME" ] || fail "LITE_HOME: not set; download the MindSpore Lite cloud-inference package $PACKAGE, unpack it and export LITE_HOME=<the unpacked folder> (it holds runtime/include/api/model.h and runtime/lib/libmindspore-lite.so)"
+problem="$(lite_package_problem "$LITE_HOME")"
+[ -z "$problem" ] || fail "$problem"
+LITE_HOME="$(cd "$LITE_HOME" && pwd)"
+
+# version_ge A B: A >= B, dotted versions
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+CMAKE_NEEDED=$(sed -n 's/^cmake_minimum_required(VERSION \([0-9.]*\)).*/\1/p' "$HERE/CMakeLists.txt")
+command -v cmake >/dev/null || fail "cmake: not found (CMake >= $CMAKE_NEEDED needed)"
+CMAKE_HAS=$(cmake --version | sed -n 's/^cmake version \([0-9.]*\).*/\1/p')
+version_ge "${CMAKE_HAS:-0}" "$CMAKE_NEEDED" || fail "cmake: version ${CMAKE_HAS:-unknown} is older than the $CMAKE_NEEDED CMakeLists.txt needs"
+CXX_BIN="${CXX:-g++}"
+command -v "$CXX_BIN" >/dev/null || fail "$CXX_BIN: C++ compiler not found (g++ >= 7.3 needed; or set CXX)"
+
+cmake -S "$HERE" -B "$HERE/build" -DLITE_HOME="$LITE_HOME" -DCMAKE_CXX_COMPILER="$(command -v "$CXX_BIN")"
+cmake --build "$HERE/build" --parallel "$(nproc 2>/dev/null || echo 2)"
+echo "built $HERE/out/main; to run it by hand first:"
+echo "  export LD_LIBRARY_PATH=$(lite_library_path "$LITE_HOME")\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+echo "(scripts/run_infer_310.sh sets it from LITE_HOME itself)"

@@ -140,8 +140,10 @@ msrun_main() {
 }
 
 # rank_table_main RANK_TABLE_FILE DATASET_PATH... [--key value ...]: the Ascend way, one process per
-# device with RANK_TABLE_FILE, RANK_SIZE, RANK_ID and DEVICE_ID (config: models/<model>/config_ascend_8p.yaml);
-# waits for every process and returns the worst exit status, naming the failing rank's log.
+# device of this host's server in the table (SERVER_ID names it when the table has several servers and
+# the host's addresses do not pick one), with the table's RANK_ID and DEVICE_ID, RANK_TABLE_FILE and
+# RANK_SIZE (all devices of the table; config: models/<model>/config_ascend_8p.yaml); waits for every
+# process and returns the worst exit status, naming the failing rank's log.
 rank_table_main() {
     local table_arg="${1:-}"; [ $# -ge 1 ] && shift
     dataset_args "$@" || return 2
@@ -156,30 +158,36 @@ rank_table_main() {
         data+=("${DATA[$i]}" "$(cd "$(dirname "${DATA[$((i + 1))]}")" 2>/dev/null && pwd)/$(basename "${DATA[$((i + 1))]}")")
     done
     set -- "${REST[@]}"
-    local size
-    size=$("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(len(s["device"]) for s in t["server_list"]))' "$table" 2>/dev/null) \
-        || { echo "error: $table: not a rank table (expected server_list[].device[])" >&2; return 2; }
+    # RANK_SIZE=<n>, SERVER_ID=<this host's server>, then "<rank_id> <device_id>" per local rank
+    local plan size server line rank device ranks=() devices=()
+    plan=$("$PYTHON" -m lstm_ms.core.rank_table "$table") || return 2
+    { read -r line; size=${line#RANK_SIZE=}; read -r line; server=${line#SERVER_ID=}
+      while read -r rank device; do ranks+=("$rank"); devices+=("$device"); done; } <<< "$plan"
     export RANK_TABLE_FILE="$table" RANK_SIZE="$size"
     local model=sentiment prev=""
     for a in "$@"; do [ "$prev" = --model ] && model="$a"; prev="$a"; done
     local work="$PWD" config="$REPO/models/$model/config_ascend_8p.yaml"
     [ -f "$config" ] || config="$REPO/models/$model/config_ascend.yaml"
-    common=(--device_target Ascend --config_path "$config" "${data[@]}"
-            --preprocess_path "$work/preprocess" --ckpt_path "$work/ckpt" "$@")
+    local common=(--device_target Ascend --config_path "$config" "${data[@]}"
+                  --preprocess_path "$work/preprocess" --ckpt_path "$work/ckpt" "$@")
+    echo "this host is server $server of the rank table: ranks ${ranks[*]} on device ids ${devices[*]} (RANK_SIZE $size)"
     run_logged "$work/preprocess_ascend.log" "$PYTHON" "$REPO/train.py" "${common[@]}" --preprocess true --preprocess_only || return $?
-    local pids=() i
-    for ((i = 0; i < size; i++)); do
-        mkdir -p "$work/train_parallel$i"
-        (cd "$work/train_parallel$i" && RANK_ID=$i DEVICE_ID=$i exec "$PYTHON" "$REPO/train.py" "${common[@]}" \
-            --device_id "$i" --distribute true --preprocess false > "$work/train_parallel$i/log.txt" 2>&1) &
+    local pids=() k r
+    for ((k = 0; k < ${#ranks[@]}; k++)); do
+        r=${ranks[$k]}
+        mkdir -p "$work/train_parallel$r"
+        (cd "$work/train_parallel$r" && export RANK_ID="$r" DEVICE_ID="${devices[$k]}" \
+            && echo "rank $RANK_ID: DEVICE_ID=$DEVICE_ID RANK_SIZE=$RANK_SIZE server $server" > log.txt \
+            && exec "$PYTHON" "$REPO/train.py" "${common[@]}" --device_id "$DEVICE_ID" --distribute true \
+                    --preprocess false >> log.txt 2>&1) &
         pids+=($!)
     done
-    echo "started $size Ascend processes (rank table $table); logs: train_parallel<rank>/log.txt"
+    echo "started ${#ranks[@]} Ascend processes (rank table $table); logs: train_parallel<rank>/log.txt"
     local worst=0 status
-    for ((i = 0; i < size; i++)); do
-        status=0; wait "${pids[$i]}" || status=$?
+    for ((k = 0; k < ${#ranks[@]}; k++)); do
+        r=${ranks[$k]}; status=0; wait "${pids[$k]}" || status=$?
         if [ "$status" -ne 0 ]; then
-            echo "error: $work/train_parallel$i/log.txt: rank $i failed with exit status $status" >&2
+            echo "error: $work/train_parallel$r/log.txt: rank $r failed with exit status $status" >&2
             [ "$worst" -eq 0 ] && worst=$status
         fi
     done

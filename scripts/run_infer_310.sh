@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Inference on exported MINDIR: preprocess -> infer -> postprocess.
 # usage: bash scripts/run_infer_310.sh MINDIR_PATH DATASET_PATH [NEED_PREPROCESS y|n] [DEVICE_TARGET] [DEVICE_ID]
-#   DEVICE_TARGET: Ascend310 (default) or Ascend -> the C++ app in ascend310_infer/ (built on first use);
+#   DEVICE_TARGET: Ascend310 (default) or Ascend -> the C++ app in ascend310_infer/ (built on first use
+#                  against the MindSpore Lite package in LITE_HOME; see ascend310_infer/README.md);
 #                  CPU or GPU -> the Python runner (lstm_ms.engine.mindir_runner), same files in and out.
+# For the C++ app, LITE_HOME (or MS_LITE_HOME) is the unpacked MindSpore Lite cloud-inference package:
+# its library folders go on LD_LIBRARY_PATH before the app runs.
 # Writes ./preprocess_Result, ./result_Files, ./time_Result, ./acc.log, ./acc.json and a log per step
 # in the current folder; exits with the status of the first step that failed.
 set -euo pipefail
@@ -23,6 +26,23 @@ case "$TARGET" in Ascend310|Ascend|CPU|GPU) ;; *) echo "error: DEVICE_TARGET mus
 SIDECAR="${MINDIR%.mindir}.json"
 [ -f "$SIDECAR" ] || { echo "error: $SIDECAR: sidecar of the MINDIR not found (export.py writes it)" >&2; exit 2; }
 MODEL=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["task"])' "$SIDECAR")
+app="$REPO/ascend310_infer/out/main"
+if [ "$TARGET" = Ascend310 ] || [ "$TARGET" = Ascend ]; then
+    # before any step runs: the C++ app needs the MindSpore Lite package, to build and to run
+    source "$REPO/ascend310_infer/lite_env.sh"
+    LITE_HOME="${LITE_HOME:-${MS_LITE_HOME:-}}"
+    if [ -n "$LITE_HOME" ]; then
+        LITE_PROBLEM="$(lite_package_problem "$LITE_HOME")"
+        [ -z "$LITE_PROBLEM" ] || { echo "error: $LITE_PROBLEM" >&2; exit 2; }
+        LITE_HOME="$(cd "$LITE_HOME" && pwd)"
+        export LITE_HOME
+        LITE_LIBS="$(lite_library_path "$LITE_HOME")"
+        export LD_LIBRARY_PATH="${LITE_LIBS}${LD_LIBRARY_PATH:+${LITE_LIBS:+:}$LD_LIBRARY_PATH}"
+    elif [ ! -x "$app" ]; then
+        echo "error: LITE_HOME: not set and $app not built; download the MindSpore Lite cloud-inference package $(lite_package_name), unpack it and export LITE_HOME=<the unpacked folder> (see ascend310_infer/README.md)" >&2
+        exit 2
+    fi  # else: a built app with LITE_HOME unset runs with the caller's LD_LIBRARY_PATH
+fi
 echo "model $MODEL, MINDIR $MINDIR, data $DATASET, target $TARGET (device $DEVICE_ID)"
 
 if [[ "$NEED_PREPROCESS" =~ ^[yY]$ ]]; then
@@ -36,7 +56,6 @@ if [ "$TARGET" = CPU ] || [ "$TARGET" = GPU ]; then
         --input_path ./preprocess_Result --result_path ./result_Files --time_path ./time_Result \
         --device_target "$TARGET" --device_id "$DEVICE_ID"
 else
-    app="$REPO/ascend310_infer/out/main"
     if [ ! -x "$app" ]; then
         run_logged ./build.log bash "$REPO/ascend310_infer/build.sh"
     fi

@@ -1,13 +1,15 @@
 """scripts/run_infer_310.sh (CPU leg): NEED_PREPROCESS=n, a missing sidecar, and input/result bins of
-the wrong size. Everything is run in copies under tmp_path; the ``exported`` fixture is only read."""
+the wrong size. Everything is run in copies under tmp_path; the ``exported`` fixture is only read.
+Then the C++ app's MindSpore Lite checks (build.sh, CMakeLists.txt, the Ascend leg of the script)."""
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
 
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +86,95 @@ def test_result_bin_of_the_wrong_size(chain_y, exported, tmp_path):
                    tmp_path / "acc.json", cwd=tmp_path)
     assert_one_line_error(proc, str(bad), "float32 values, the model wants shape")
     assert not (tmp_path / "acc.json").exists() and not (tmp_path / "acc.log").exists()
+
+
+# --- the C++ app's MindSpore Lite checks (ascend310_infer/build.sh, CMakeLists.txt, the Ascend leg of
+# run_infer_310.sh): all fail before anything is built or run, so no Lite package is needed here.
+
+@pytest.fixture()
+def no_lite_home(monkeypatch):
+    monkeypatch.delenv("LITE_HOME", raising=False)
+    monkeypatch.delenv("MS_LITE_HOME", raising=False)
+
+
+def _lite_placeholder(root, library=True):
+    """Empty files where the package keeps the header and the library: enough for the existence checks
+    (a real build against them would fail, and none is started)."""
+    (root / "runtime" / "include" / "api").mkdir(parents=True)
+    (root / "runtime" / "include" / "api" / "model.h").write_text("")
+    if library:
+        (root / "runtime" / "lib").mkdir(parents=True)
+        (root / "runtime" / "lib" / "libmindspore-lite.so").write_bytes(b"")
+    return root
+
+
+def test_build_without_lite_home(no_lite_home, tmp_path):
+    proc = run_cli("ascend310_infer/build.sh", cwd=tmp_path)
+    assert_one_line_error(proc, "error: LITE_HOME: not set", "MindSpore Lite", "mindspore-lite-", ".tar.gz")
+    assert proc.stdout == ""
+
+
+def test_build_with_an_empty_lite_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITE_HOME", str(tmp_path))
+    proc = run_cli("ascend310_infer/build.sh", cwd=tmp_path)
+    assert_one_line_error(proc, f"error: {tmp_path}/runtime/include/api/model.h: MindSpore Lite C++ header not found")
+
+
+def test_build_with_headers_but_no_library(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITE_HOME", str(_lite_placeholder(tmp_path / "lite", library=False)))
+    proc = run_cli("ascend310_infer/build.sh", cwd=tmp_path)
+    assert_one_line_error(proc, f"{tmp_path}/lite/runtime/lib/libmindspore-lite.so: MindSpore Lite library not found")
+
+
+def test_build_with_a_cmake_too_old(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITE_HOME", str(_lite_placeholder(tmp_path / "lite")))
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "cmake").write_text('#!/bin/sh\necho "cmake version 3.10.2"\n')
+    (shim / "cmake").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}:/usr/bin:/bin")
+    proc = run_cli("ascend310_infer/build.sh", cwd=tmp_path)
+    assert_one_line_error(proc, "error: cmake: version 3.10.2 is older than the 3.14")
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_cmake_configure_names_the_missing_file(tmp_path):
+    src = REPO / "ascend310_infer"
+    proc = subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "build"), f"-DLITE_HOME={tmp_path}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    message = " ".join(proc.stderr.split())  # CMake wraps its messages
+    assert f"{tmp_path}/runtime/include/api/model.h: MindSpore Lite C++ header not found" in message, proc.stderr
+    _lite_placeholder(tmp_path / "lite", library=False)
+    proc = subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "build2"), f"-DLITE_HOME={tmp_path}/lite"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "runtime/lib/libmindspore-lite.so: MindSpore Lite library not found" in " ".join(proc.stderr.split())
+
+
+def _fake_export(tmp_path):
+    """A MINDIR path and its sidecar: the script stops on the Lite check before it reads the MINDIR."""
+    mindir = tmp_path / "model" / "lstm.mindir"
+    mindir.parent.mkdir()
+    mindir.write_bytes(b"not read")
+    mindir.with_suffix(".json").write_text(json.dumps({"task": "sentiment"}))
+    work = tmp_path / "work"
+    work.mkdir()
+    return mindir, work
+
+
+@pytest.mark.skipif((REPO / "ascend310_infer" / "out" / "main").exists(), reason="the C++ app is built here")
+def test_infer_ascend_without_lite_home_and_app(no_lite_home, tmp_path):
+    mindir, work = _fake_export(tmp_path)
+    proc = run_cli("scripts/run_infer_310.sh", mindir, tmp_path / "no_dataset", "y", "Ascend310", "0", cwd=work)
+    assert_one_line_error(proc, "error: LITE_HOME: not set", "ascend310_infer/out/main not built",
+                          "mindspore-lite-", ".tar.gz", "export LITE_HOME=")
+    assert list(work.iterdir()) == []  # stopped before any step ran
+
+
+def test_infer_ascend_with_an_empty_lite_home(monkeypatch, tmp_path):
+    mindir, work = _fake_export(tmp_path)
+    monkeypatch.setenv("LITE_HOME", str(tmp_path / "work"))
+    proc = run_cli("scripts/run_infer_310.sh", mindir, tmp_path / "no_dataset", "y", "Ascend", "0", cwd=work)
+    assert_one_line_error(proc, f"error: {work}/runtime/include/api/model.h: MindSpore Lite C++ header not found")
+    assert list(work.iterdir()) == []

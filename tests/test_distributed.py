@@ -105,6 +105,27 @@ def test_ascend_rank_table_script_waits_and_names_failing_rank(imdb_sample, tmp_
         assert "Ascend is not available" in (tmp_path / f"train_parallel{rank}" / "log.txt").read_text()
 
 
+def test_ascend_rank_table_script_starts_this_servers_devices(imdb_sample, tmp_path, monkeypatch):
+    # two servers, devices 4 and 5 on each; SERVER_ID picks the first: ranks 0 and 1 here, RANK_SIZE 4
+    table = tmp_path / "rank_table_4p.json"
+    table.write_text(json.dumps({"version": "1.0", "server_count": "2", "server_list": [
+        {"server_id": sid, "device": [{"device_id": str(4 + i), "device_ip": f"192.98.9{i}.{sid[-1]}",
+                                       "rank_id": str(first + i)} for i in (0, 1)], "host_nic_ip": "reserve"}
+        for sid, first in (("10.0.0.1", 0), ("10.0.0.2", 2))], "status": "completed"}))
+    monkeypatch.setenv("SERVER_ID", "10.0.0.1")
+    proc = run_cli("scripts/run_distribute_train_ascend.sh", table, imdb_sample / "aclImdb", imdb_sample / "glove",
+                   "--embed_size", "50", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "this host is server 10.0.0.1 of the rank table: ranks 0 1 on device ids 4 5 (RANK_SIZE 4)" in proc.stdout
+    assert "started 2 Ascend processes" in proc.stdout
+    assert sorted(p.name for p in tmp_path.glob("train_parallel*")) == ["train_parallel0", "train_parallel1"]
+    for rank, device in ((0, 4), (1, 5)):
+        log = (tmp_path / f"train_parallel{rank}" / "log.txt").read_text()
+        assert log.startswith(f"rank {rank}: DEVICE_ID={device} RANK_SIZE=4 server 10.0.0.1\n"), log[:300]
+        assert "Ascend is not available" in log
+        assert f"train_parallel{rank}/log.txt: rank {rank} failed" in proc.stderr
+
+
 def test_usage_errors():
     assert run_cli("scripts/run_distribute_train_cpu.sh", "two", "a", "b").returncode == 2
     proc = run_cli("scripts/run_distribute_train_ascend.sh", "/nope.json", "a", "b")

@@ -1,16 +1,20 @@
 /**
- * lstm_ms Ascend 310 inference app: one generic program for every model of the zoo.
+ * lstm_ms Ascend 310 inference app: one generic program for every model of the zoo, built against the
+ * MindSpore Lite cloud-inference C++ API (see ../README.md).
  *
- * Reads the MINDIR, asks it for its inputs (count, names, dtypes, shapes), then for every batch i
- * reads <input_path>/NN_data/<name>_<i>.bin for each input NN, runs the model and writes
- * <result_path>/<name>_<i>.bin (<name>_<i>_<k>.bin when the model has several outputs) and the
- * mean latency to <time_path>/test_perform_static.txt. Exit status: 0 ok, 2 bad input, 1 failure.
+ * Builds the MINDIR exported by MindSpore (Model::Build(path, ModelType::kMindIR, context): Lite loads
+ * such a MINDIR directly, no converter_lite step), asks it for its inputs (count, dtypes, shapes), then
+ * for every batch i reads <input_path>/NN_data/<name>_<i>.bin for each input NN into the model's input
+ * tensors, runs the model and writes <result_path>/<name>_<i>.bin (<name>_<i>_<k>.bin when the model has
+ * several outputs) and the mean latency to <time_path>/test_perform_static.txt.
+ * Exit status: 0 ok, 2 bad input, 1 failure.
  *
  *   main --mindir_path=lstm.mindir --input_path=./preprocess_Result --result_path=./result_Files
  *        --time_path=./time_Result --device_target=Ascend310 --device_id=0
  */
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -20,31 +24,26 @@
 
 #include "include/api/context.h"
 #include "include/api/model.h"
-#include "include/api/serialization.h"
+#include "include/api/status.h"
 #include "include/api/types.h"
 #include "inc/utils.h"
 
 using mindspore::Context;
 using mindspore::DeviceInfoContext;
-using mindspore::Graph;
-using mindspore::GraphCell;
 using mindspore::kSuccess;
 using mindspore::Model;
 using mindspore::ModelType;
 using mindspore::MSTensor;
-using mindspore::Serialization;
 using mindspore::Status;
 
 namespace {
-// Ascend310 and Ascend (910) both use AscendDeviceInfo (MindSpore >= 1.8; earlier releases named it
-// Ascend310DeviceInfo: build with -DLSTM_MS_LEGACY_ASCEND310_API for those).
+// Ascend310 (Atlas 200/300/500 inference products) and Ascend both take AscendDeviceInfo: in the Lite
+// headers Ascend310DeviceInfo is only an alias of it. GPUDeviceInfo is declared by the headers, but the
+// cloud-inference docs of recent Lite releases (2.7 to 2.10) list Ascend and CPU backends only: on such a
+// package a GPU build fails in Model::Build, with its message (exit status 1).
 std::shared_ptr<DeviceInfoContext> MakeDeviceInfo(const std::string &target, uint32_t device_id) {
   if (target == "Ascend310" || target == "Ascend") {
-#ifdef LSTM_MS_LEGACY_ASCEND310_API
-    auto info = std::make_shared<mindspore::Ascend310DeviceInfo>();
-#else
     auto info = std::make_shared<mindspore::AscendDeviceInfo>();
-#endif
     info->SetDeviceID(device_id);
     return info;
   }
@@ -62,6 +61,14 @@ std::shared_ptr<DeviceInfoContext> MakeDeviceInfo(const std::string &target, uin
 std::string OutputName(const std::string &stem, size_t k, size_t count) {
   return count == 1 ? stem + ".bin" : stem + "_" + std::to_string(k) + ".bin";
 }
+
+std::string ShapeString(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    text += (i == 0 ? "" : ",") + std::to_string(shape[i]);
+  }
+  return text + "]";
+}
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -78,20 +85,38 @@ int main(int argc, char **argv) {
   auto context = std::make_shared<Context>();
   context->MutableDeviceInfo().push_back(device);
 
-  Graph graph;
-  Status ret = Serialization::Load(opt.mindir_path, ModelType::kMindIR, &graph);
-  if (ret != kSuccess) {
-    std::cerr << "error: " << opt.mindir_path << ": cannot load the MINDIR (" << ret.ToString() << ")" << std::endl;
-    return 2;
+  // Model::Build reports a missing file and a broken or unsupported graph alike: tell them apart here
+  // (bad input, 2) from a build that fails on a readable file (1).
+  {
+    std::ifstream file(opt.mindir_path, std::ios::binary);
+    if (!file || file.peek() == std::ifstream::traits_type::eof()) {
+      std::cerr << "error: " << opt.mindir_path << ": cannot read the MINDIR (missing, empty or not a file)"
+                << std::endl;
+      return 2;
+    }
   }
   Model model;
-  ret = model.Build(GraphCell(graph), context);
+  Status ret = model.Build(opt.mindir_path, ModelType::kMindIR, context);
   if (ret != kSuccess) {
     std::cerr << "error: " << opt.mindir_path << ": cannot build the model on " << opt.device_target << " ("
               << ret.ToString() << ")" << std::endl;
     return 1;
   }
   std::vector<MSTensor> model_inputs = model.GetInputs();
+  if (model_inputs.empty()) {
+    std::cerr << "error: " << opt.mindir_path << ": the model has no inputs" << std::endl;
+    return 2;
+  }
+  for (size_t k = 0; k < model_inputs.size(); ++k) {
+    for (int64_t dim : model_inputs[k].Shape()) {
+      if (dim < 0) {
+        std::cerr << "error: " << opt.mindir_path << ": input " << k << " has the dynamic shape "
+                  << ShapeString(model_inputs[k].Shape()) << " (export the MINDIR with a fixed --batch_size)"
+                  << std::endl;
+        return 2;
+      }
+    }
+  }
   std::vector<std::string> folders = ListInputFolders(opt.input_path);
   if (folders.size() != model_inputs.size()) {
     std::cerr << "error: " << opt.input_path << ": " << folders.size() << " NN_data folders, the model has "
@@ -111,25 +136,31 @@ int main(int argc, char **argv) {
   double total_ms = 0.0;
   for (const auto &batch : batches) {
     const std::string &file_name = batch.second;
-    std::vector<std::vector<char>> buffers(model_inputs.size());
-    std::vector<MSTensor> inputs;
+    // The documented way to feed Lite: fill the tensors that GetInputs() returned (MutableData) and pass
+    // them to Predict.
+    std::vector<char> buffer;
     for (size_t k = 0; k < model_inputs.size(); ++k) {
       std::string path = folders[k] + "/" + file_name;
-      if (!ReadBinary(path, &buffers[k])) {
+      if (!ReadBinary(path, &buffer)) {
         std::cerr << "error: " << path << ": cannot read" << std::endl;
         return 2;
       }
-      if (buffers[k].size() != model_inputs[k].DataSize()) {
-        std::cerr << "error: " << path << ": " << buffers[k].size() << " bytes, input " << k << " of the model needs "
+      if (buffer.size() != model_inputs[k].DataSize()) {
+        std::cerr << "error: " << path << ": " << buffer.size() << " bytes, input " << k << " of the model needs "
                   << model_inputs[k].DataSize() << std::endl;
         return 2;
       }
-      inputs.emplace_back(model_inputs[k].Name(), model_inputs[k].DataType(), model_inputs[k].Shape(),
-                          buffers[k].data(), buffers[k].size());
+      void *data = model_inputs[k].MutableData();
+      if (data == nullptr) {
+        std::cerr << "error: input " << k << " of the model: cannot allocate " << buffer.size() << " bytes"
+                  << std::endl;
+        return 1;
+      }
+      std::memcpy(data, buffer.data(), buffer.size());
     }
     std::vector<MSTensor> outputs;
     auto start = std::chrono::steady_clock::now();
-    ret = model.Predict(inputs, &outputs);
+    ret = model.Predict(model_inputs, &outputs);
     auto end = std::chrono::steady_clock::now();
     if (ret != kSuccess) {
       std::cerr << "error: " << file_name << ": inference failed (" << ret.ToString() << ")" << std::endl;
@@ -138,7 +169,8 @@ int main(int argc, char **argv) {
     total_ms += std::chrono::duration<double, std::milli>(end - start).count();
     for (size_t k = 0; k < outputs.size(); ++k) {
       std::string path = opt.result_path + "/" + OutputName(Stem(file_name), k, outputs.size());
-      if (!WriteBinary(path, outputs[k].Data().get(), outputs[k].DataSize())) {
+      auto data = outputs[k].Data();
+      if (data == nullptr || !WriteBinary(path, data.get(), outputs[k].DataSize())) {
         std::cerr << "error: " << path << ": cannot write" << std::endl;
         return 1;
       }

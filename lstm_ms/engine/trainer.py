@@ -48,20 +48,18 @@ def build_optimizer(cfg, params, lr):
 
 
 def build_train_step(net, loss_fn, optimizer, amp_level="O0", loss_scale=1024.0, clip_norm=0.0):
-    """One training step; with mixed precision (O1-O3) a dynamically loss-scaled one."""
-    import mindspore as ms
+    """One training step around ``loss_fn(net(...), label)``; with mixed precision (O1-O3) the loss sees
+    the network ``amp.mixed_precision`` returns, and the step is dynamically loss-scaled."""
     from mindspore import nn
 
+    from .amp import mixed_precision
     from .steps import LossScaleTrainStep, TrainStep
 
-    with_loss = _cells()(net, loss_fn)
-    if amp_level and amp_level != "O0":
-        ms.amp.auto_mixed_precision(net, amp_level)
+    amp_net = mixed_precision(net, amp_level)
+    with_loss = _cells()(amp_net, loss_fn)
+    if amp_net is not net:
         scale = nn.DynamicLossScaleUpdateCell(loss_scale_value=float(loss_scale), scale_factor=2, scale_window=1000)
-        if clip_norm:
-            step = LossScaleTrainStep(with_loss, optimizer, scale, clip_norm)
-        else:  # the stock cell where nothing of ours is needed
-            step = nn.TrainOneStepWithLossScaleCell(with_loss, optimizer, scale_sense=scale)
+        step = LossScaleTrainStep(with_loss, optimizer, scale, clip_norm)
     else:
         step = TrainStep(with_loss, optimizer, clip_norm)
     step.set_train(True)

@@ -100,7 +100,8 @@ class PatchConv2d(nn.Cell):
         cols = ops.concat([x[:, :, i:i + f_out] for i in range(kfq - 1)] + [ops.narrow(x[:rem], 2, kfq - 1, f_out)], 0)
         cols = cols.reshape(self.contraction, -1)
         # weight [C_out, C, kf, kt] -> rows (q, o), columns (i, s, c, r), taps past kt zero
-        w = _zero_pad(_zero_pad(self.weight, 3, 0, kq * st - self.kt), 2, 0, kfq * sf - self.kf)
+        # in the input's dtype: mixed precision casts a cell's inputs, not a parameter handed to a function
+        w = _zero_pad(_zero_pad(self.weight.astype(x.dtype), 3, 0, kq * st - self.kt), 2, 0, kfq * sf - self.kf)
         w = w.reshape(cout, self.cin, kfq, sf, kq, st).transpose(4, 0, 2, 3, 1, 5).reshape(kq * cout, -1)
         y = self.matmul(w[:, :self.contraction], cols).reshape(kq, -1, groups)  # rows (q, o, b, f), columns g
         # output frame t reads time group t + q through tap group q; split (whose gradient is one concat)

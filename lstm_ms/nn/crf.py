@@ -25,6 +25,8 @@ class CRF(nn.Cell):
     Every sequence must have length >= 1 and its valid positions first.
     """
 
+    keep_fp32 = True  # exp(transitions) reaches e^80; the forward algorithm's sums need float32
+
     def __init__(self, num_tags):
         super().__init__()
         self.num_tags = num_tags

@@ -71,6 +71,8 @@ class MaskedBatchNorm(nn.Cell):
     Parameters: ``gamma``, ``beta``, ``moving_mean``, ``moving_variance`` (the last two not trained).
     """
 
+    keep_fp32 = True  # under mixed precision: valid-frame counts pass 65,504, the variance needs float32
+
     def __init__(self, num_features, ndim=4, channel_axis=1, momentum=0.9, eps=1e-5):
         super().__init__()
         axis = channel_axis % ndim

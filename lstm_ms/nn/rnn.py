@@ -16,8 +16,18 @@ Positions at or past a sequence's length hold values that no exact position depe
 """
 import mindspore as ms
 from mindspore import nn, ops
+from mindspore.nn.layer.rnn_cells import _gru_cell
 
 _CELLS = {"LSTM": nn.LSTM, "GRU": nn.GRU}
+
+
+class GRUCell(nn.GRUCell):
+    """``nn.GRUCell`` (same parameters, same arithmetic) that runs in its input's dtype: the stock cell
+    hands its weights to a function, where mixed precision leaves them float32 beside float16 inputs."""
+
+    def construct(self, x, hx):
+        w_ih, w_hh, b_ih, b_hh = (p.astype(x.dtype) for p in (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh))
+        return _gru_cell(x, hx.astype(x.dtype), w_ih, w_hh, b_ih, b_hh)
 
 
 class PaddedRNN(nn.Cell):

@@ -8,10 +8,11 @@ source with ``v^T tanh(K h_j + Q s_{t-1} + b)`` (padded source positions masked 
 import mindspore as ms
 from mindspore import nn, ops
 
-from .rnn import PaddedRNN
+from .rnn import GRUCell, PaddedRNN
 
-# Score given to padded source positions: exp(NEG - max) is exactly 0 in float32. The scores are cast
-# to float32 before masking, so this stays finite when the net runs in float16 (auto mixed precision).
+# Score given to padded source positions: exp(NEG - max) is exactly 0 in float32. The scores and the mask
+# are cast to float32 before masking (under mixed precision a method's float inputs arrive as float16,
+# where NEG is inf and 0 * inf is NaN).
 NEG = 1e30
 
 
@@ -41,7 +42,7 @@ class Seq2SeqNet(nn.Cell):
         self.attn_keys = nn.Dense(2 * hidden_size, attn_size, has_bias=False)
         self.attn_query = nn.Dense(hidden_size, attn_size)
         self.attn_v = nn.Dense(attn_size, 1, has_bias=False)
-        self.decoder_cell = nn.GRUCell(embed_size + 2 * hidden_size, hidden_size)
+        self.decoder_cell = GRUCell(embed_size + 2 * hidden_size, hidden_size)
         self.out = nn.Dense(self.feature_size, tgt_vocab)
         # one instance per use: calls of one Dropout instance at several places draw identical masks
         self.src_dropout = nn.Dropout(p=dropout) if dropout > 0 else None
@@ -66,7 +67,7 @@ class Seq2SeqNet(nn.Cell):
         """``-> (context [N, 2H], weights [N, S] float32)``; weights are exactly 0 where mask is 0."""
         query = self.attn_query(s_prev).astype(ms.float32).expand_dims(1)
         scores = self.attn_v(ops.tanh(keys.astype(ms.float32) + query)).squeeze(-1).astype(ms.float32)
-        weights = ops.softmax(scores + (mask - 1.0) * NEG, axis=-1)
+        weights = ops.softmax(scores + (mask.astype(ms.float32) - 1.0) * NEG, axis=-1)
         context = self.bmm(weights.astype(enc_out.dtype).expand_dims(1), enc_out).squeeze(1)
         return context, weights
 
@@ -143,6 +144,12 @@ class Seq2SeqLoss(nn.Cell):
         return (ce * mask).sum() / mask.sum()
 
 
+def _float32(*tensors):
+    """The decoding graphs' float outputs in float32 whatever the network computes in (float16 under
+    mixed precision), so that the decoder step takes what the encoder and the step itself return."""
+    return tuple(t.astype(ms.float32) for t in tensors)
+
+
 class Seq2SeqEncoder(nn.Cell):
     """Inference graph ``(src, src_len) -> (enc_out, keys, mask, s0)`` of a :class:`Seq2SeqNet`.
 
@@ -154,7 +161,7 @@ class Seq2SeqEncoder(nn.Cell):
         self.net = net
 
     def construct(self, src, src_len):
-        return self.net.encode(src, src_len)
+        return _float32(*self.net.encode(src, src_len))
 
 
 class Seq2SeqDecoderStep(nn.Cell):
@@ -167,7 +174,7 @@ class Seq2SeqDecoderStep(nn.Cell):
 
     def construct(self, y_prev, s_prev, enc_out, keys, mask):
         logits, s, weights = self.net.decode(y_prev, s_prev, enc_out, keys, mask)
-        return ops.log_softmax(logits, -1), s, weights
+        return _float32(ops.log_softmax(logits, -1), s, weights)
 
 
 class GreedyDecoder(nn.Cell):

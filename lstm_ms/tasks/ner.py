@@ -177,7 +177,7 @@ class NERTask(PreparedTask):
         crf = self._crf_params(net)
         gold, pred = [], []
         for ids, seg, length, tags in ds.create_tuple_iterator(num_epochs=1):
-            emissions = net(ids, seg, length)[0].asnumpy()
+            emissions = net(ids, seg, length)[0].asnumpy().astype(np.float32)  # float16 under amp
             length = length.asnumpy()
             pred += self._decode_rows(self.decode(emissions, length, crf), length, meta)
             gold += self._decode_rows(tags.asnumpy(), length, meta)

@@ -156,7 +156,7 @@ class SentimentTask(PreparedTask):
         net.set_train(False)
         logits, labels = [], []
         for ids, length, label in ds.create_tuple_iterator(num_epochs=1):
-            logits.append(net(ids, length).asnumpy())
+            logits.append(net(ids, length).asnumpy().astype(np.float32))  # float16 under amp
             labels.append(label.asnumpy())
         return self.metrics_from_outputs(np.concatenate(logits), np.concatenate(labels), meta)
 

@@ -1,4 +1,5 @@
-"""Mixed precision (amp_level != O0): the loss-scaled steps build_train_step makes, stepped on CPU.
+"""Mixed precision (amp_level != O0): the loss-scaled step build_train_step makes, stepped on CPU with its
+portable (IsFinite) overflow check.
 
 loss = w . x (w: a bias-free Dense(2, 1) under O2, so in float16), plain SGD with lr 0.1: the gradient
 of w is x, and one step moves w by -lr * (x clipped to global norm clip_norm) unless it overflowed.
@@ -8,13 +9,6 @@ import pytest
 
 LR = 0.1
 SCALE = 1024.0
-CPU_HAS_NO_OVERFLOW_KERNEL = (
-    "MindSpore 2.10 on CPU, tried while writing this test: compiling the step fails with 'Kernel select failed: "
-    "Unsupported op [NPUGetFloatStatusV2] on CPU' (TrainOneStepWithLossScaleCell.get_overflow_status takes its "
-    "Ascend branch on every target but GPU; the GPU branch's FloatStatus has no CPU kernel either: "
-    "'Unsupported op [FloatStatus] on CPU')")
-
-
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path, monkeypatch):
     """amp's network rewrite writes source files into the working folder: keep them out of the repo."""
@@ -46,28 +40,19 @@ def run_step(step, x):
     return bool(overflow.asnumpy()), float(scale.asnumpy())
 
 
-def use_isfinite_overflow_check(step):
-    """Switch the cell's overflow check to MindSpore's IsFinite branch (what Ascend 910B runs in INFNAN
-    mode), whose kernels CPU has; everything else in the step is as built."""
-    step.gpu_target, step.ascend_910b_target, step.enable_allfinite = False, True, False
-    step._ascend_check_overflow_mode = None
-
-
-def test_amp_builds_our_clipping_step_or_the_stock_cell():
+def test_amp_builds_the_loss_scaled_step_with_the_portable_overflow_check_on_cpu():
     from mindspore import nn
 
     from lstm_ms.engine.steps import LossScaleTrainStep
 
-    _, ours = build(clip_norm=1.0)
-    _, stock = build(clip_norm=0.0)
-    assert type(ours) is LossScaleTrainStep and ours.clip_norm == 1.0
-    assert type(stock) is nn.TrainOneStepWithLossScaleCell
-    for step in (ours, stock):
+    for clip_norm in (1.0, 0.0):
+        _, step = build(clip_norm)
+        assert type(step) is LossScaleTrainStep and step.clip_norm == clip_norm
+        assert step.portable_check  # CPU has neither the Ascend nor the GPU float-status kernel
         assert isinstance(step.loss_scaling_manager, nn.DynamicLossScaleUpdateCell)
         assert float(step.scale_sense.asnumpy()) == SCALE
 
 
-@pytest.mark.skip(reason=CPU_HAS_NO_OVERFLOW_KERNEL)
 @pytest.mark.parametrize("clip_norm", [1.0, 0.0])
 def test_loss_scaled_step_runs_as_built_on_cpu(clip_norm):
     net, step = build(clip_norm)
@@ -77,7 +62,6 @@ def test_loss_scaled_step_runs_as_built_on_cpu(clip_norm):
 
 def test_loss_scale_step_unscales_clips_and_skips_overflow():
     net, step = build(clip_norm=1.0)
-    use_isfinite_overflow_check(step)
     w = np.zeros((1, 2))
     # |x| = 5 > clip_norm 1: the unscaled gradient is clipped to x / 5
     assert run_step(step, [3.0, 4.0]) == (False, SCALE)
@@ -92,10 +76,10 @@ def test_loss_scale_step_unscales_clips_and_skips_overflow():
     np.testing.assert_allclose(net.weight.asnumpy(), w, atol=1e-4)
 
 
-def test_stock_loss_scale_cell_steps_without_clipping():
+def test_overflow_without_clipping_skips_the_update_and_halves_the_scale():
     net, step = build(clip_norm=0.0)
-    use_isfinite_overflow_check(step)
     assert run_step(step, [3.0, 4.0]) == (False, SCALE)
     np.testing.assert_allclose(net.weight.asnumpy(), [[-LR * 3.0, -LR * 4.0]], atol=1e-3)
     assert run_step(step, [np.inf, 1.0]) == (True, SCALE / 2)
     np.testing.assert_allclose(net.weight.asnumpy(), [[-LR * 3.0, -LR * 4.0]], atol=1e-3)
+    assert run_step(step, [np.nan, 1.0]) == (True, SCALE / 4)

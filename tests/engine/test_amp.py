@@ -1,0 +1,122 @@
+"""Mixed precision for every model at every amp_level its configs name: the real network and loss, one
+loss-scaled step on CPU (the IsFinite overflow check), float32 loss, unscaled finite gradients, and decoding with the
+float16 network afterwards, as training's dev evaluation does."""
+import numpy as np
+import pytest
+
+from lstm_ms import tasks
+from lstm_ms.core.config import MODELS_DIR, load_yaml
+
+META = {"vocab_size": 30, "max_len": 10, "pad_id": 0, "num_tags": 5, "use_seg": True, "src_vocab_size": 30,
+        "tgt_vocab_size": 30, "export_src_len": 10, "max_decode_len": 6}
+TINY = {"embed_size": 8, "num_hiddens": 16, "hidden_size": 16, "conv_channels": 4, "dropout": 0.0,
+        "teacher_forcing": 1.0, "batch_size": 4}
+LR = 0.01
+
+
+def amp_cases():
+    """(model, level, config file) for every non-O0 amp_level any of the model's configs names (O0 is what
+    every other training test runs)."""
+    cases = {}
+    for name in tasks.names():
+        for path in sorted((MODELS_DIR / name).glob("config_*.yaml")):
+            level = str(load_yaml(path)["amp_level"]).upper()
+            if level != "O0":
+                cases.setdefault((name, level), path)
+    return [(name, level, path) for (name, level), path in sorted(cases.items())]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MindSpore writes its graph dumps and rank folders into the working folder
+
+
+def batch(task, cfg, rows=3):
+    """Random inputs of the task's export shapes (float features or int ids) and a label: one label of 1-2
+    per example, per token, or a packed CTC target [length, labels...]."""
+    import mindspore as ms
+
+    rng = np.random.default_rng(0)
+    inputs = [t.asnumpy() for t in task.export_inputs(cfg, META, rows)]
+    inputs[0] = (rng.normal(size=inputs[0].shape).astype(np.float32) if inputs[0].dtype == np.float32
+                 else rng.integers(1, 30, size=inputs[0].shape).astype(inputs[0].dtype))
+    if task.name in ("ctc", "deepspeech2"):
+        inputs[1] = np.array([inputs[0].shape[1], inputs[0].shape[1] - 3, 5][:rows], np.int32)  # mixed lengths
+        label = np.array([[3, 2, 1, 2]] * rows, np.int32)
+    else:
+        for _ in task.input_specs()[len(inputs):-1]:  # seq2seq's teacher-forced target
+            inputs.append(rng.integers(1, 30, size=inputs[0].shape).astype(np.int32))
+        label = rng.integers(1, 3, size=inputs[0].shape[:len(task.input_specs()[-1].shape)]).astype(np.int32)
+    return [ms.Tensor(a) for a in inputs], ms.Tensor(label)
+
+
+def decode(task, net, cfg, inputs):
+    """What dev evaluation does with ``net`` after training: the task's decoding of its outputs."""
+    from lstm_ms.engine.trainer import for_evaluation
+
+    if task.name == "seq2seq":
+        src, src_len = inputs[0].asnumpy(), inputs[1].asnumpy()
+        hyps = task.translate(net, src, src_len, 6, beam_size=2, alpha=0.6)
+        nll, count = task.teacher_forced_nll(net, task.encode(net, src, src_len), inputs[2].asnumpy(),
+                                             inputs[2].asnumpy())
+        assert np.isfinite(nll) and count > 0
+        return hyps
+    out = for_evaluation(net, task)(*inputs)
+    first = (out[0] if isinstance(out, tuple) else out).asnumpy().astype(np.float32)
+    assert np.isfinite(first).all()
+    if task.name == "ner":
+        return task.decode(first, inputs[2].asnumpy(), task._crf_params(net))
+    if task.name in ("ctc", "deepspeech2"):
+        return task.decode(first, out[1].asnumpy(), beam_size=2)
+    return first.argmax(-1).tolist()
+
+
+@pytest.mark.parametrize("name,level,path", amp_cases(), ids=lambda v: getattr(v, "name", v))
+def test_mixed_precision_step_and_decoding(name, level, path):
+    import mindspore as ms
+
+    from lstm_ms.engine.trainer import _cells, build_optimizer, build_train_step
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    task = tasks.get_task(name)
+    cfg = {**load_yaml(path), **TINY}
+    net32, net = task.network(cfg, META, pretrained=False), task.network(cfg, META, pretrained=False)
+    ms.load_param_into_net(net, {p.name: ms.Parameter(p.asnumpy(), p.name) for p in net32.get_parameters()})
+    names = [p.name for p in net.get_parameters()]
+    net32.set_train(True)
+    inputs, label = batch(task, cfg)
+    loss32 = float(_cells()(net32, task.loss(cfg, net32))(*inputs, label).asnumpy())
+
+    # plain gradient descent (momentum 0): a parameter moves by exactly -LR x its unscaled gradient
+    opt = build_optimizer({"optimizer": "momentum", "momentum": 0.0}, net.trainable_params(),
+                          np.full(4, LR, np.float32))
+    step = build_train_step(net, task.loss(cfg, net), opt, level, 1024.0, cfg.get("clip_norm", 0.0))
+    assert [p.name for p in net.get_parameters()] == names  # checkpoints move between targets
+    before = {p.name: p.asnumpy().copy() for p in net.trainable_params()}
+    loss, overflow, scale = step(*inputs, label)
+    assert loss.dtype == ms.float32 and not bool(overflow.asnumpy()) and float(scale.asnumpy()) == 1024.0
+    # the network ran in float16: close to the float32 loss, not equal to it
+    assert 0 < abs(float(loss.asnumpy()) - loss32) < 0.05 * abs(loss32) + 0.05, (float(loss.asnumpy()), loss32)
+    moved = 0
+    for p in net.trainable_params():
+        assert p.dtype == ms.float32, p.name
+        grad = (before[p.name] - p.asnumpy()) / LR
+        assert np.isfinite(grad).all() and np.abs(grad).max() < 1e3, p.name  # unscaled: not x1024
+        moved += bool(np.abs(grad).sum() > 0)
+    assert moved >= 0.9 * len(before)
+    assert len(decode(task, net, cfg, inputs)) == inputs[0].shape[0]
+
+
+def test_o1_on_a_network_it_cannot_rewrite_is_one_line():
+    import mindspore as ms
+
+    from lstm_ms.core.errors import UserError
+    from lstm_ms.engine.amp import mixed_precision
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    task = tasks.get_task("deepspeech2")
+    cfg = {**load_yaml(MODELS_DIR / "deepspeech2" / "config_gpu.yaml"), **TINY}
+    with pytest.raises(UserError, match="O1: MindSpore cannot convert DeepSpeech2Net.*use O2"):
+        mixed_precision(task.network(cfg, META, pretrained=False), "O1")
+    with pytest.raises(UserError, match="unknown level 'O4'"):
+        mixed_precision(task.network(cfg, META, pretrained=False), "O4")
