@@ -30,7 +30,7 @@ def main(argv):
                                    f"{cfg['preprocess_path']} has {data_meta.get('vocab_size')}")
     from ..engine.trainer import for_evaluation
 
-    net = for_evaluation(network_from_checkpoint(task, cfg, ckpt_file, meta), task)
+    net = for_evaluation(network_from_checkpoint(task, cfg, ckpt_file, meta), task, cfg)
     result = task.evaluate(net, task.dataset(cfg["split"], cfg, data_meta, training=False), cfg, data_meta)
     result.update({"checkpoint": str(ckpt_file), "split": cfg["split"], "model": task.name})
     log(task.report(result))

@@ -14,6 +14,9 @@ from ..core.errors import UserError
 
 STATE_KEYS = ("epoch", "best_score", "best_epoch")
 _NOT_STATE = ("learning_rate",)  # the LR array comes from the config's schedule, indexed by global_step
+LOSS_SCALE = "scale_sense"  # the dynamic loss scale of a mixed-precision step (none without mixed precision)
+# the loss scale and its update cell's counters: state of a mixed-precision step only
+_LOSS_SCALE_STATE = (LOSS_SCALE, "current_iterator_step", "last_overflow_iterator_step")
 _EPOCH_FILE = re.compile(r"-(\d+)_(\d+)\.ckpt$")
 
 
@@ -66,15 +69,29 @@ def _load_weights(net, path, params):
 
 def load_training_state(step_cell, net, path):
     """Restore a run from ``path`` into the training step cell: weights always; optimizer state when
-    the file has all of it (``with_optimizer``). Returns the run state
-    ``{"epoch", "best_score", "best_epoch", "with_optimizer"}`` (epoch from the file name for
-    checkpoints written without it)."""
+    the file has all of it (``with_optimizer``); the loss scale when both the file and the step have one.
+    A run moves between targets with its optimizer state: a checkpoint written without mixed precision
+    resumes with it (from the configured ``loss_scale``) and the other way round. Returns the run state
+    ``{"epoch", "best_score", "best_epoch", "with_optimizer", "notes"}`` (epoch from the file name for
+    checkpoints written without it; ``notes``: one line per thing of the file not restored as it was)."""
     import mindspore as ms
 
     params = _read(path)
     _load_weights(net, path, params)
     weights = {p.name for p in net.get_parameters()}
-    optimizer_params = [p for p in step_cell.get_parameters() if p.name not in weights and p.name not in _NOT_STATE]
+    mine = {p.name: p for p in step_cell.get_parameters()}
+    notes = []
+    for name in _LOSS_SCALE_STATE:
+        if name in mine and name in params:
+            mine[name].set_data(ms.Tensor(params[name].asnumpy(), mine[name].dtype))
+    if LOSS_SCALE in mine and LOSS_SCALE not in params:
+        notes.append(f"the file has no loss scale (written without mixed precision): starting from "
+                     f"{float(mine[LOSS_SCALE].asnumpy().reshape(-1)[0]):g}")
+    elif LOSS_SCALE in params and LOSS_SCALE not in mine:
+        notes.append(f"the file's loss scale ({_scalar(params[LOSS_SCALE]):g}) is not used: this run has no "
+                     "mixed precision")
+    optimizer_params = [p for name, p in mine.items() if name not in weights and name not in _NOT_STATE
+                        and name not in _LOSS_SCALE_STATE]
     have = [p for p in optimizer_params if p.name in params]
     with_optimizer = bool(have) and len(have) == len(optimizer_params)
     if with_optimizer:
@@ -89,6 +106,7 @@ def load_training_state(step_cell, net, path):
     state.setdefault("best_score", -math.inf)
     state["best_epoch"] = int(state["best_epoch"]) if state.get("best_epoch", -1) >= 0 else None
     state["with_optimizer"] = with_optimizer
+    state["notes"] = notes
     return state
 
 

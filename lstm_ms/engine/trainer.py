@@ -66,10 +66,19 @@ def build_train_step(net, loss_fn, optimizer, amp_level="O0", loss_scale=1024.0,
     return step
 
 
-def for_evaluation(net, task):
+def static_evaluation(cfg):
+    """Whether evaluation compiles static shapes: on Ascend unless ``dynamic_shape`` is asked (its
+    recurrent kernels, DynamicRNN / DynamicGRUV2, and ReverseSequence are run with the static shapes of
+    the buckets there: batches padded to their bucket, one graph per shape), elsewhere never."""
+    return cfg.get("device_target") == "Ascend" and not cfg.get("dynamic_shape", False)
+
+
+def for_evaluation(net, task, cfg=None):
     """Give ``net`` dynamic input shapes (the task's specs less the label): one forward graph for
-    every batch shape, compiled once per run, however many batches and epochs are evaluated."""
-    net.set_inputs(*task.input_specs()[:-1])
+    every batch shape, compiled once per run, however many batches and epochs are evaluated; with
+    ``static_evaluation(cfg)`` the shapes stay static (one graph per padded batch shape)."""
+    if not (cfg and static_evaluation(cfg)):
+        net.set_inputs(*task.input_specs()[:-1])
     net.set_train(False)
     return net
 
@@ -111,7 +120,7 @@ class Trainer:
         specs = task.input_specs()
         if cfg.get("dynamic_shape", False):
             self.step_cell.set_inputs(*specs)
-        for_evaluation(self.net, task)
+        for_evaluation(self.net, task, cfg)
         self.net.set_train(True)
 
     def _checkpoint_to_resume(self):
@@ -144,6 +153,8 @@ class Trainer:
         self.log(f"resuming from {path} after epoch {start} ({restored}; global step "
                  f"{int(self.optimizer.global_step.asnumpy()[0])}; best so far: "
                  + (f"epoch {self.best_epoch}, {self.best:.4f})" if self.best_epoch else "none)"))
+        for note in state["notes"]:
+            self.log(f"resuming from {path}: {note}")
         if self.rank == 0:
             self._keep_metrics_until(start)
         return start

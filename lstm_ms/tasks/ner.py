@@ -115,8 +115,11 @@ class NERTask(PreparedTask):
     def dataset(self, split, cfg, meta, training, shard=None, epoch=1):
         """Batches of (ids, seg, length, tags). Training batches are padded to their bucket's length
         (the CRF's forward loop is unrolled over it: one compiled graph per bucket); evaluation pads to
-        the batch's longest sentence and runs one dynamic-shape forward graph."""
-        to_boundary = training and not cfg.get("dynamic_shape", False)
+        the batch's longest sentence and runs one dynamic-shape forward graph, except on Ascend, where it
+        pads to the bucket too (``static_evaluation``)."""
+        from ..engine.trainer import static_evaluation
+
+        to_boundary = (training or static_evaluation(cfg)) and not cfg.get("dynamic_shape", False)
         return self.bucketed(split, cfg, meta, COLUMNS, ("ids", "seg", "tags"), training, shard, to_boundary, epoch)
 
     # ---------------------------------------------------------------- model

@@ -118,9 +118,12 @@ class SentimentTask(PreparedTask):
 
         Training batches are padded to their bucket's length (one compiled graph per bucket, the
         fastest steps) unless dynamic_shape is on; evaluation pads only to the longest review of the
-        batch (forward-only graph with dynamic shapes); bucket: false pads everything to max_len.
+        batch (forward-only graph with dynamic shapes) except on Ascend, where it pads to the bucket too
+        (``static_evaluation``); bucket: false pads everything to max_len.
         """
-        to_boundary = not cfg["bucket"] or (training and not cfg.get("dynamic_shape", False))
+        from ..engine.trainer import static_evaluation
+
+        to_boundary = not cfg["bucket"] or ((training or static_evaluation(cfg)) and not cfg.get("dynamic_shape", False))
         return self.bucketed(split, cfg, meta, COLUMNS, ("ids",), training, shard, to_boundary, epoch)
 
     # ---------------------------------------------------------------- model

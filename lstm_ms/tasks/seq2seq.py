@@ -189,9 +189,10 @@ class Seq2SeqTask(PreparedTask):
 
             i32, f32 = ms.int32, ms.float32
             encoder, step = Seq2SeqEncoder(net), Seq2SeqDecoderStep(net)  # encoder: one graph per batch shape
-            step.set_inputs(ms.Tensor(shape=[None], dtype=i32), ms.Tensor(shape=[None, None], dtype=f32),
-                            ms.Tensor(shape=[None, None, None], dtype=f32),
-                            ms.Tensor(shape=[None, None, None], dtype=f32), ms.Tensor(shape=[None, None], dtype=f32))
+            if ms.get_context("device_target") != "Ascend":  # Ascend: static shapes, one step graph per shape
+                step.set_inputs(ms.Tensor(shape=[None], dtype=i32), ms.Tensor(shape=[None, None], dtype=f32),
+                                ms.Tensor(shape=[None, None, None], dtype=f32),
+                                ms.Tensor(shape=[None, None, None], dtype=f32), ms.Tensor(shape=[None, None], dtype=f32))
             self._cells_for, self._cells = net, (encoder, step)
         return self._cells
 

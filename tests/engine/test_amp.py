@@ -120,3 +120,41 @@ def test_o1_on_a_network_it_cannot_rewrite_is_one_line():
         mixed_precision(task.network(cfg, META, pretrained=False), "O1")
     with pytest.raises(UserError, match="unknown level 'O4'"):
         mixed_precision(task.network(cfg, META, pretrained=False), "O4")
+
+
+def test_resume_across_mixed_precision_keeps_the_optimizer_state(tmp_path):
+    """A run moves between a CPU (no amp) and a device (amp) with its Adam moments; the loss scale is
+    the one part that cannot move, and a line says so."""
+    import mindspore as ms
+    from mindspore import nn
+
+    from lstm_ms.engine import checkpoint
+    from lstm_ms.engine.trainer import build_optimizer, build_train_step
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+
+    class Sum(nn.Cell):
+        def construct(self, out, label):
+            return out.sum() + label * 0
+
+    def make(level):
+        net = nn.Dense(2, 1, weight_init="ones")
+        opt = build_optimizer({"optimizer": "adam"}, net.trainable_params(), np.full(8, LR, np.float32))
+        return net, build_train_step(net, Sum(), opt, level, 256.0)
+
+    x, zero = ms.Tensor(np.array([[0.3, 0.4]], np.float32)), ms.Tensor(np.float32(0))
+    for first, then, note in (("O0", "O2", "no loss scale (written without mixed precision): starting from 256"),
+                              ("O2", "O0", "loss scale (256) is not used")):
+        net, step = make(first)
+        step(x, zero)
+        path = tmp_path / f"{first}.ckpt"
+        checkpoint.save(step, path, {"epoch": 1})
+        saved = {p.name: p.asnumpy().copy() for p in step.get_parameters() if "moment" in p.name}
+        net2, step2 = make(then)
+        state = checkpoint.load_training_state(step2, net2, path)
+        assert state["with_optimizer"] and len(saved) == 4
+        assert len(state["notes"]) == 1 and note in state["notes"][0]
+        for p in step2.get_parameters():
+            if p.name in saved:
+                np.testing.assert_array_equal(p.asnumpy(), saved[p.name])
+        assert int(step2.optimizer.global_step.asnumpy()[0]) == 1

@@ -2,6 +2,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from lstm_ms.core.config import config_file, load_yaml
@@ -106,3 +107,26 @@ def test_batch_tokens_bounds_rows_times_padded_length(setup):
     n_test = sum(len(label) for _, _, label in task.dataset("test", cfg, meta, training=False).create_tuple_iterator(
         num_epochs=1, output_numpy=True))
     assert n_test == meta["splits"]["test"]["n"]
+
+
+@pytest.mark.parametrize("target,dynamic,static", [("CPU", False, False), ("Ascend", False, True),
+                                                   ("Ascend", True, False)])
+def test_evaluation_pads_to_buckets_and_stays_static_on_ascend(setup, target, dynamic, static):
+    import mindspore as ms
+
+    from lstm_ms.engine.trainer import for_evaluation
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    _, task, cfg = setup
+    cfg = {**cfg, "device_target": target, "dynamic_shape": dynamic, "bucket_lengths": [8, 12, 16]}
+    meta = task.ensure_prepared(cfg, log=lambda m: None)
+    widths = {ids.shape[1] for ids, length, _ in task.dataset("test", cfg, meta, training=False)
+              .create_tuple_iterator(num_epochs=1, output_numpy=True)}
+    longest = {int(length.max()) for _, length, _ in task.dataset("test", cfg, meta, training=False)
+               .create_tuple_iterator(num_epochs=1, output_numpy=True)}
+    assert (widths <= set(task.bucket_lengths(cfg, meta))) if static else (widths == longest)
+    net = for_evaluation(task.network(cfg, meta), task, cfg)
+    out = net(ms.Tensor(np.ones((2, 8), np.int32)), ms.Tensor(np.array([8, 3], np.int32)))
+    assert out.shape == (2, 2)
+    # dynamic inputs: one graph whose declared input shapes are unknown; static: none declared
+    assert (net.get_inputs() is None) == static
