@@ -26,6 +26,14 @@ case "$TARGET" in Ascend310|Ascend|CPU|GPU) ;; *) echo "error: DEVICE_TARGET mus
 SIDECAR="${MINDIR%.mindir}.json"
 [ -f "$SIDECAR" ] || { echo "error: $SIDECAR: sidecar of the MINDIR not found (export.py writes it)" >&2; exit 2; }
 MODEL=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["task"])' "$SIDECAR")
+# where the graph runs, by its recurrent ops (export.py reads them from the MINDIR); older sidecars: CPU
+GRAPH=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("graph_target", "CPU"))' "$SIDECAR")
+case "$TARGET:$GRAPH" in
+    Ascend310:CPU|Ascend:CPU)
+        echo "error: $MINDIR: exported for CPU/GPU (its LSTM op has no Ascend mapping); export for Ascend: python export.py --export_target Ascend ..." >&2; exit 2 ;;
+    CPU:Ascend|GPU:Ascend)
+        echo "error: $MINDIR: exported for Ascend (DynamicRNN/DynamicGRUV2 run on Ascend only); run it with DEVICE_TARGET Ascend310 or Ascend, or export without --export_target Ascend" >&2; exit 2 ;;
+esac
 app="$REPO/ascend310_infer/out/main"
 if [ "$TARGET" = Ascend310 ] || [ "$TARGET" = Ascend ]; then
     # before any step runs: the C++ app needs the MindSpore Lite package, to build and to run

@@ -157,7 +157,7 @@ def _fake_export(tmp_path):
     mindir = tmp_path / "model" / "lstm.mindir"
     mindir.parent.mkdir()
     mindir.write_bytes(b"not read")
-    mindir.with_suffix(".json").write_text(json.dumps({"task": "sentiment"}))
+    mindir.with_suffix(".json").write_text(json.dumps({"task": "sentiment", "graph_target": "Ascend"}))
     work = tmp_path / "work"
     work.mkdir()
     return mindir, work
@@ -177,4 +177,29 @@ def test_infer_ascend_with_an_empty_lite_home(monkeypatch, tmp_path):
     monkeypatch.setenv("LITE_HOME", str(tmp_path / "work"))
     proc = run_cli("scripts/run_infer_310.sh", mindir, tmp_path / "no_dataset", "y", "Ascend", "0", cwd=work)
     assert_one_line_error(proc, f"error: {work}/runtime/include/api/model.h: MindSpore Lite C++ header not found")
+    assert list(work.iterdir()) == []
+
+
+def test_a_cpu_graph_is_refused_for_ascend_and_an_ascend_graph_for_cpu(trained, exported, imdb_sample, tmp_path):
+    """The CPU export holds the LSTM op no Ascend adapter maps; --export_target Ascend holds DynamicRNN
+    (read from the MINDIR's graph) and is refused by the CPU leg. Each refusal is one line before any step."""
+    from lstm_ms.engine.export import graph_ops
+
+    assert "LSTM" in graph_ops(exported) and "DynamicRNN" not in graph_ops(exported)
+    assert json.loads(exported.with_suffix(".json").read_text())["graph_target"] == "CPU"
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = run_cli("scripts/run_infer_310.sh", exported, imdb_sample / "aclImdb", "y", "Ascend310", "0", cwd=work)
+    assert_one_line_error(proc, f"error: {exported}: exported for CPU/GPU", "--export_target Ascend")
+    assert list(work.iterdir()) == []
+
+    proc = run_cli("export.py", "--ckpt_file", trained / "ckpt" / "lstm-best.ckpt", "--file_name", tmp_path / "asc",
+                   "--batch_size", "16", "--export_target", "Ascend", cwd=trained)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "not verified: the graph holds Ascend's recurrent ops" in proc.stdout
+    ops = graph_ops(tmp_path / "asc.mindir")
+    assert "DynamicRNN" in ops and "LSTM" not in ops and "ReverseSequence" in ops
+    assert json.loads((tmp_path / "asc.json").read_text())["graph_target"] == "Ascend"
+    proc = run_cli("scripts/run_infer_310.sh", tmp_path / "asc.mindir", imdb_sample / "aclImdb", "y", "CPU", cwd=work)
+    assert_one_line_error(proc, "exported for Ascend (DynamicRNN/DynamicGRUV2 run on Ascend only)")
     assert list(work.iterdir()) == []

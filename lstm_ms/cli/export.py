@@ -8,13 +8,17 @@ from ..core import config, deploy
 from ..core.errors import UserError
 from .common import checkpoint_meta, network_from_checkpoint, require
 
-EXTRA = [("--verify", {"default": "true", "help": "load the MINDIR back and compare its outputs (true/false)"})]
+EXTRA = [("--verify", {"default": "true", "help": "load the MINDIR back and compare its outputs (true/false)"}),
+         ("--export_target", {"default": None, "choices": ("CPU", "GPU", "Ascend"),
+                              "help": "the target the graph is for (default: --device_target). Ascend (910 or 310) "
+                                      "needs its recurrent ops (DynamicRNN, DynamicGRUV2), which any machine can "
+                                      "export but only Ascend runs: such a graph is not verified here"})]
 
 
 def main(argv):
     cfg = config.parse_args(argv, "export.py", "Export a checkpoint of the lstm_ms zoo to MINDIR/AIR.", extra=EXTRA)
     from ..engine import context
-    from ..engine.export import export
+    from ..engine.export import export, graph_target as export_graph_target
     from ..tasks import get_task
 
     task = get_task(cfg["model"])
@@ -27,6 +31,18 @@ def main(argv):
     net.set_train(False)
     inputs = task.export_inputs(cfg, meta, cfg["batch_size"])
     outputs = _as_list(net(*inputs))
+    # the recurrent ops a graph holds: Ascend's own, or the LSTM op that CPU and GPU share
+    graph_target = "Ascend" if (cfg["export_target"] or cfg["device_target"]) == "Ascend" else "CPU"
+    runs_here = graph_target == ("Ascend" if cfg["device_target"] == "Ascend" else "CPU")
+    if not runs_here and graph_target != "Ascend":
+        raise UserError("--export_target", f"{cfg['export_target']}: a CPU/GPU graph is exported on CPU or GPU")
+    if not runs_here:
+        from ..nn.rnn import use_ascend_kernels
+
+        try:
+            use_ascend_kernels(net)
+        except ValueError as exc:
+            raise UserError("--export_target", f"Ascend: {exc}") from None
     path = export(net, inputs, cfg["file_name"], cfg["file_format"], cfg["device_target"])
     assets = {}
     for asset in task.assets:
@@ -37,10 +53,14 @@ def main(argv):
             raise UserError(Path(ckpt_file).parent / asset, "missing (training copies it beside the checkpoint)")
         assets[asset] = src
     deploy.write_sidecar(path, task.name, _specs(task.input_names, inputs),
-                         _specs([f"output_{k}" for k in range(len(outputs))], outputs), meta, assets)
+                         _specs([f"output_{k}" for k in range(len(outputs))], outputs), meta, assets,
+                         export_graph_target(path) if path.endswith(".mindir") else graph_target)
     shapes = ", ".join(f"{n} {tuple(t.shape)} {t.dtype}" for n, t in zip(task.input_names, inputs))
     log(f"exported {path} (inputs: {shapes}) and its sidecar {deploy.sidecar_path(path)}")
-    if config.str2bool(cfg["verify"]) and cfg["file_format"].upper() == "MINDIR":
+    if not runs_here:
+        log(f"not verified: the graph holds Ascend's recurrent ops (DynamicRNN / DynamicGRUV2), which "
+            f"{cfg['device_target']} cannot run; run it on Ascend: scripts/run_infer_310.sh {path} DATA y Ascend310")
+    elif config.str2bool(cfg["verify"]) and cfg["file_format"].upper() == "MINDIR":
         rows = task.sample_inputs(cfg, meta, cfg["batch_size"])
         if rows:
             import mindspore as ms

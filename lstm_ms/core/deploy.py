@@ -27,8 +27,10 @@ def sidecar_path(mindir_path):
     return Path(str(mindir_path)).with_suffix(".json")
 
 
-def write_sidecar(mindir_path, task, inputs, outputs, meta, assets):
-    """``inputs``/``outputs``: lists of (name, numpy dtype name, shape); ``assets``: {key: source file}."""
+def write_sidecar(mindir_path, task, inputs, outputs, meta, assets, graph_target="CPU"):
+    """``inputs``/``outputs``: lists of (name, numpy dtype name, shape); ``assets``: {key: source file};
+    ``graph_target``: where the graph can run by the recurrent ops it holds: "CPU" (``LSTM``, CPU and
+    GPU only), "Ascend" (``DynamicRNN`` / ``DynamicGRUV2``, Ascend only) or "any"."""
     mindir_path = Path(mindir_path)
     copied = {}
     for key, src in assets.items():
@@ -39,7 +41,8 @@ def write_sidecar(mindir_path, task, inputs, outputs, meta, assets):
     out = [{"name": n, "dtype": d, "shape": list(s)} for n, d, s in outputs]
     meta = {k: v for k, v in meta.items() if k != "fingerprint"}
     write_json(sidecar_path(mindir_path), {"version": SIDECAR_VERSION, "task": task, "name": mindir_path.stem,
-                                           "mindir": mindir_path.name, "inputs": spec, "outputs": out,
+                                           "mindir": mindir_path.name, "graph_target": graph_target,
+                                           "inputs": spec, "outputs": out,
                                            "batch_size": spec[0]["shape"][0], "meta": meta, "assets": copied})
 
 

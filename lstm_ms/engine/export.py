@@ -21,3 +21,31 @@ def export(net, inputs, file_name, file_format="MINDIR", device_target="CPU"):
     with atomic_path(target, suffix=_SUFFIX[file_format]) as tmp:
         ms.export(net, *inputs, file_name=tmp[: -len(_SUFFIX[file_format])], file_format=file_format)
     return target
+
+
+ASCEND_ONLY_OPS = ("DynamicRNN", "DynamicGRUV2")  # what nn.LSTM / nn.GRU build on Ascend; no CPU or GPU kernel
+NOT_ON_ASCEND_OPS = ("LSTM",)  # what nn.LSTM builds on CPU and GPU; no Ascend graph adapter maps it
+
+
+def graph_ops(path):
+    """The primitive op names a MINDIR file's graphs hold (read from its protobuf)."""
+    from mindspore.train import mind_ir_pb2
+
+    model = mind_ir_pb2.ModelProto()
+    with open(path, "rb") as f:
+        model.ParseFromString(f.read())
+    names = set()
+    for graph in [model.graph, *model.functions]:
+        for node in graph.node:
+            kind = node.op_type.split("::")[-1]
+            names.add(kind.split(":")[0])
+    return names
+
+
+def graph_target(path):
+    """Where a MINDIR can run, by its recurrent ops: "Ascend" (Ascend's fused ops), "CPU" (the CPU/GPU LSTM
+    op: CPU and GPU only) or "any" (no fused recurrent op)."""
+    ops = graph_ops(path)
+    if ops & set(ASCEND_ONLY_OPS):
+        return "Ascend"
+    return "CPU" if ops & set(NOT_ON_ASCEND_OPS) else "any"

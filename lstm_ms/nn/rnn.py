@@ -21,6 +21,23 @@ from mindspore.nn.layer.rnn_cells import _gru_cell
 _CELLS = {"LSTM": nn.LSTM, "GRU": nn.GRU}
 
 
+def use_ascend_kernels(net):
+    """Switch every stock ``nn.LSTM`` / ``nn.GRU`` in ``net`` to the fused Ascend ops (``DynamicRNN`` /
+    ``DynamicGRUV2``, what the cells build on Ascend) on any machine, parameters unchanged: for an export
+    that Ascend (310) can build, since the ``LSTM`` op the CPU and GPU cells emit has no Ascend mapping.
+    Those ops have no CPU kernel: such a network can be exported here, not run. Returns ``net``."""
+    from mindspore.nn.layer import rnns
+
+    for name, cell in net.cells_and_names():
+        if isinstance(cell, nn.LSTM):
+            cell.rnn = rnns._DynamicLSTMAscend()
+        elif isinstance(cell, nn.GRU):
+            if cell.hidden_size % 16:
+                raise ValueError(f"{name}: Ascend's GRU needs a hidden size divisible by 16, not {cell.hidden_size}")
+            cell.rnn = rnns._DynamicGRUAscend()
+    return net
+
+
 class GRUCell(nn.GRUCell):
     """``nn.GRUCell`` (same parameters, same arithmetic) that runs in its input's dtype: the stock cell
     hands its weights to a function, where mixed precision leaves them float32 beside float16 inputs."""

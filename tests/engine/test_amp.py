@@ -158,3 +158,19 @@ def test_resume_across_mixed_precision_keeps_the_optimizer_state(tmp_path):
             if p.name in saved:
                 np.testing.assert_array_equal(p.asnumpy(), saved[p.name])
         assert int(step2.optimizer.global_step.asnumpy()[0]) == 1
+
+
+def test_train_py_with_amp_o2_on_cpu_trains_and_its_checkpoint_evaluates_without(tmp_path):
+    from lstm_ms.data import synthetic
+    from tests.conftest import run_cli
+
+    synthetic.write_bmes_corpus(tmp_path / "ResumeNER", n_train=120, n_dev=20, n_test=20, seed=5)
+    flags = ["--model", "ner", "--data_path", tmp_path / "ResumeNER", "--preprocess_path", tmp_path / "pre",
+             "--embed_size", "16", "--num_hiddens", "16", "--batch_size", "16", "--progress", "false"]
+    proc = run_cli("train.py", *flags, "--amp_level", "O2", "--num_epochs", "1", "--ckpt_path", tmp_path / "ck",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "epoch: 1 step: 7, loss is" in proc.stdout
+    proc = run_cli("eval.py", *flags, "--ckpt_file", tmp_path / "ck" / "ner-best.ckpt", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "entity-level" in proc.stdout
