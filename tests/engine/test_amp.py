@@ -174,3 +174,32 @@ def test_train_py_with_amp_o2_on_cpu_trains_and_its_checkpoint_evaluates_without
     proc = run_cli("eval.py", *flags, "--ckpt_file", tmp_path / "ck" / "ner-best.ckpt", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "entity-level" in proc.stdout
+
+
+def test_masked_batch_norm_counts_past_float16_range_under_o2():
+    """70,000 valid frames: a float16 count would be inf (and the mean 0); kept float32 it normalises."""
+    import mindspore as ms
+    from mindspore import nn
+
+    from lstm_ms.engine.amp import mixed_precision
+    from lstm_ms.nn.deepspeech2 import MaskedBatchNorm
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Dense(2, 2, weight_init="ones", bias_init="zeros")
+            self.norm = MaskedBatchNorm(2, ndim=3, channel_axis=-1)
+
+        def construct(self, x, mask):
+            return self.norm(self.proj(x), mask)
+
+    net = Net()
+    net.set_train(True)
+    amp_net = mixed_precision(net, "O2")
+    x = np.tile(np.array([[[0.5, 0.25]], [[0.25, 0.5]]], np.float32), (1, 35000, 1)).reshape(1, 70000, 2)
+    out = amp_net(ms.Tensor(x), ms.Tensor(np.ones((1, 70000, 1), np.bool_))).asnumpy()
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_allclose(out.mean(axis=(0, 1)), 0.0, atol=1e-3)  # proj gives 0.75 everywhere: centred
+    np.testing.assert_allclose(net.norm.moving_mean.asnumpy(), 0.1 * 0.75, rtol=1e-3)
