@@ -8,12 +8,14 @@ from ..core.errors import UserError
 from .common import (adopt_checkpoint_settings, checkpoint_meta, network_from_checkpoint, require, sidecar_meta,
                      write_hypotheses)
 
+USES = ("aclimdb_path", "glove_path", "data_path", "pretrained_path", "preprocess", "preprocess_path", "ckpt_file", "split", "batch_size",
+        "beam_size", "length_penalty", "device_target", "device_id", "mode")
 EXTRA = [("--result_file", {"default": "", "help": "metrics JSON (default: <ckpt_file>.eval.json)"}),
          ("--split", {"default": "test", "help": "which preprocessed split to evaluate"})]
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "eval.py", "Evaluate a checkpoint of the lstm_ms zoo.", extra=EXTRA)
+    cfg = config.parse_args(argv, "eval.py", "Evaluate a checkpoint of the lstm_ms zoo.", extra=EXTRA, uses=USES)
     from ..engine import context
     from ..tasks import get_task
 

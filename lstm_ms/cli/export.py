@@ -8,7 +8,9 @@ from ..core import config, deploy
 from ..core.errors import UserError
 from .common import checkpoint_meta, network_from_checkpoint, require
 
-EXTRA = [("--verify", {"default": "true", "help": "load the MINDIR back and compare its outputs (true/false)"}),
+USES = ("ckpt_file", "file_name", "file_format", "batch_size", "preprocess_path", "device_target", "device_id")
+EXTRA = [("--verify", {"default": True, "type": config.str2bool,
+                       "help": "load the MINDIR back and compare its outputs (true/false)"}),
          ("--export_target", {"default": None, "choices": ("CPU", "GPU", "Ascend"),
                               "help": "the target the graph is for (default: --device_target). Ascend (910 or 310) "
                                       "needs its recurrent ops (DynamicRNN, DynamicGRUV2), which any machine can "
@@ -16,7 +18,8 @@ EXTRA = [("--verify", {"default": "true", "help": "load the MINDIR back and comp
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "export.py", "Export a checkpoint of the lstm_ms zoo to MINDIR/AIR.", extra=EXTRA)
+    cfg = config.parse_args(argv, "export.py", "Export a checkpoint of the lstm_ms zoo to MINDIR/AIR.", extra=EXTRA,
+                            uses=USES)
     from ..engine import context
     from ..engine.export import export, graph_target as export_graph_target
     from ..tasks import get_task
@@ -60,7 +63,7 @@ def main(argv):
     if not runs_here:
         log(f"not verified: the graph holds Ascend's recurrent ops (DynamicRNN / DynamicGRUV2), which "
             f"{cfg['device_target']} cannot run; run it on Ascend: scripts/run_infer_310.sh {path} DATA y Ascend310")
-    elif config.str2bool(cfg["verify"]) and cfg["file_format"].upper() == "MINDIR":
+    elif cfg["verify"] and cfg["file_format"] == "MINDIR":
         rows = task.sample_inputs(cfg, meta, cfg["batch_size"])
         if rows:
             import mindspore as ms

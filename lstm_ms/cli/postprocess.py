@@ -17,7 +17,7 @@ EXTRA = [MINDIR_FLAG,
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "postprocess.py", __doc__, extra=EXTRA)
+    cfg = config.parse_args(argv, "postprocess.py", __doc__, extra=EXTRA, uses=("beam_size",))
     from ..tasks import get_task
 
     task = get_task(cfg["model"])

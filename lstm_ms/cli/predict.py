@@ -35,7 +35,8 @@ def read_inputs(cfg):
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "predict.py", __doc__, extra=EXTRA)
+    cfg = config.parse_args(argv, "predict.py", __doc__, extra=EXTRA, uses=("ckpt_file", "batch_size", "beam_size",
+                            "length_penalty", "device_target", "device_id"))
     from ..engine import context
     from ..tasks import get_task
     from ..tasks.base import first_output
@@ -51,6 +52,11 @@ def main(argv):
         if not Path(cfg["mindir_file"]).is_file():
             raise UserError(cfg["mindir_file"], "MINDIR file not found")
         side = deploy.read_sidecar(cfg["mindir_file"])
+        # the MINDIR says which model it is; a --model that disagrees is refused
+        if any(a == "--model" or str(a).startswith("--model=") for a in argv) and cfg["model"] != side["task"]:
+            raise UserError(cfg["mindir_file"], f"a MINDIR of model {side['task']!r}, not {cfg['model']!r} "
+                                                "(leave out --model: the sidecar names it)")
+        task = get_task(side["task"])
         meta, assets, batch = side["meta"], side["asset_paths"], side["batch_size"]
         graph = nn.GraphCell(ms.load(cfg["mindir_file"]))
 

@@ -16,7 +16,7 @@ EXTRA = [MINDIR_FLAG,
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "preprocess.py", __doc__, extra=EXTRA)
+    cfg = config.parse_args(argv, "preprocess.py", __doc__, extra=EXTRA, uses=("split",))
     from ..tasks import get_task
 
     task = get_task(cfg["model"])

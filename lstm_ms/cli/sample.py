@@ -6,7 +6,7 @@ from . import log, run
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(prog="python -m lstm_ms.cli.sample", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m lstm_ms.cli.sample", description=__doc__, allow_abbrev=False)
     parser.add_argument("--model", default="sentiment")
     parser.add_argument("--out", default="./sample_data")
     parser.add_argument("--seed", type=int, default=0)

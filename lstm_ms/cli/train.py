@@ -6,12 +6,15 @@ from ..core import config
 from ..core.atomic import copy_atomic, write_json
 from ..core.errors import UserError
 
+USES = ("aclimdb_path", "glove_path", "data_path", "pretrained_path", "preprocess", "preprocess_path", "ckpt_path", "num_epochs", "batch_size",
+        "pre_trained", "resume", "amp_level", "device_target", "device_id", "mode", "distribute", "seed")
 EXTRA = [("--preprocess_only", {"action": "store_true", "help": "preprocess, then exit (used before "
                                                                "launching distributed workers)"})]
 
 
 def main(argv):
-    cfg = config.parse_args(argv, "train.py", "Train a model of the lstm_ms zoo (MindSpore).", extra=EXTRA)
+    cfg = config.parse_args(argv, "train.py", "Train a model of the lstm_ms zoo (MindSpore).", extra=EXTRA,
+                            uses=USES)
     from ..engine import context, distributed
     from ..engine.trainer import Trainer
     from ..tasks import get_task

@@ -39,11 +39,22 @@ def write_sidecar(mindir_path, task, inputs, outputs, meta, assets, graph_target
         copied[key] = dest.name
     spec = [{"name": n, "dtype": d, "shape": list(s)} for n, d, s in inputs]
     out = [{"name": n, "dtype": d, "shape": list(s)} for n, d, s in outputs]
-    meta = {k: v for k, v in meta.items() if k != "fingerprint"}
+    meta = _portable({k: v for k, v in meta.items() if k != "fingerprint"})
     write_json(sidecar_path(mindir_path), {"version": SIDECAR_VERSION, "task": task, "name": mindir_path.stem,
                                            "mindir": mindir_path.name, "graph_target": graph_target,
                                            "inputs": spec, "outputs": out,
                                            "batch_size": spec[0]["shape"][0], "meta": meta, "assets": copied})
+
+
+def _portable(value):
+    """``value`` with every absolute path replaced by its file name: a sidecar travels to other machines."""
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return Path(value).name
+    return value
 
 
 def read_sidecar(mindir_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lstm_ms import tasks
-from lstm_ms.core.config import MODELS_DIR, load_yaml
+from lstm_ms.core.config import load_yaml, models_dir
 
 META = {"vocab_size": 30, "max_len": 10, "pad_id": 0, "num_tags": 5, "use_seg": True, "src_vocab_size": 30,
         "tgt_vocab_size": 30, "export_src_len": 10, "max_decode_len": 6}
@@ -19,7 +19,7 @@ def amp_cases():
     every other training test runs)."""
     cases = {}
     for name in tasks.names():
-        for path in sorted((MODELS_DIR / name).glob("config_*.yaml")):
+        for path in sorted((models_dir() / name).glob("config_*.yaml")):
             level = str(load_yaml(path)["amp_level"]).upper()
             if level != "O0":
                 cases.setdefault((name, level), path)
@@ -115,7 +115,7 @@ def test_o1_on_a_network_it_cannot_rewrite_is_one_line():
 
     ms.set_context(mode=ms.GRAPH_MODE)
     task = tasks.get_task("deepspeech2")
-    cfg = {**load_yaml(MODELS_DIR / "deepspeech2" / "config_gpu.yaml"), **TINY}
+    cfg = {**load_yaml(models_dir() / "deepspeech2" / "config_gpu.yaml"), **TINY}
     with pytest.raises(UserError, match="O1: MindSpore cannot convert DeepSpeech2Net.*use O2"):
         mixed_precision(task.network(cfg, META, pretrained=False), "O1")
     with pytest.raises(UserError, match="unknown level 'O4'"):
