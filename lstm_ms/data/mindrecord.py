@@ -70,12 +70,18 @@ def write(path, schema, rows, description="lstm_ms", page_size=PAGE_SIZE):
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def open_dataset(path, columns, order=None):
-    """``columns`` of the MindRecord file at ``path``, in file order or in ``order`` (row indices)."""
+def open_dataset(path, columns, order=None, rows=None):
+    """``columns`` of the MindRecord file at ``path``, in file order or in ``order`` (row indices, which
+    may repeat rows: an ``order`` longer than the file's ``rows`` is read as consecutive pieces, since one
+    sampler may not ask for more rows than the file has)."""
     import mindspore.dataset as ds
 
     if not Path(path).is_file():
         raise UserError(path, "MindRecord file not found (run with --preprocess true first)")
-    sampler = ds.SubsetSampler([int(i) for i in order]) if order is not None else None
-    return ds.MindDataset(str(path), columns_list=list(columns), shuffle=False if sampler is None else None,
-                          sampler=sampler)
+    if order is None:
+        return ds.MindDataset(str(path), columns_list=list(columns), shuffle=False)
+    order = [int(i) for i in order]
+    step = max(1, rows or len(order))
+    parts = [ds.MindDataset(str(path), columns_list=list(columns), sampler=ds.SubsetSampler(order[i:i + step]))
+             for i in range(0, max(len(order), 1), step)]
+    return parts[0] if len(parts) == 1 else parts[0].concat(parts[1:])

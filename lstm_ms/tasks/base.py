@@ -21,6 +21,23 @@ def equal_steps(rows, batch_sizes):
     return steps
 
 
+def complete_buckets(order, lengths, pads, sizes):
+    """``order`` (row indices) followed by, for each bucket whose rows in ``order`` leave a partial last
+    batch, the first rows of that bucket in ``order`` again, as many as complete it (cycling when the
+    bucket has fewer rows than that). Buckets as MindSpore's ``bucket_batch_by_length`` forms them with
+    boundaries ``pads[i] + 1`` (longer rows: one more bucket) and ``sizes`` rows per batch (the last
+    size again for the extra bucket)."""
+    order = np.asarray(order, np.int64)
+    bucket = np.searchsorted(np.asarray(pads) + 1, lengths[order], side="right")
+    extra = []
+    for b, size in enumerate(list(sizes) + list(sizes[-1:])):
+        rows = order[bucket == b]
+        missing = -len(rows) % size
+        if missing:
+            extra.append(np.resize(rows, missing))
+    return np.concatenate([order, *extra]) if extra else order
+
+
 def first_output(out):
     """The first output of a network call (a tensor, or the first of a tuple) as numpy."""
     return (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
@@ -146,15 +163,19 @@ class PreparedTask:
         return [min(cfg["batch_size"], max(1, tokens // p)) if tokens else cfg["batch_size"] for p in pads]
 
     def bucketed(self, split, cfg, meta, columns, pad_columns, training, shard, to_boundary, epoch=1,
-                 length_columns=None, pad_shapes=None):
+                 length_columns=None, pad_shapes=None, length_column=None):
         """MindRecord rows batched with rows of similar length, padded with 0 (``pad_columns``).
 
         ``to_boundary`` pads each batch to its bucket's length (one compiled graph per bucket), else to
         its longest row. Training reads the rows in an order that is a function of (seed, epoch) only,
-        so a resumed run sees the same batches as an uninterrupted one; with ``shard`` = (devices, rank)
-        each device takes every devices-th row of that order, and every device the same number of
-        steps. Training drops each bucket's last partial batch. A row's length is that of
-        ``columns[0]``, or the longest of ``length_columns`` (e.g. both sides of a sentence pair).
+        so a resumed run sees the same batches as an uninterrupted one. On one device every example is
+        trained on every epoch: each bucket's last batch is completed with the first rows of that bucket
+        in this epoch's order (a few examples twice, every batch full, no extra batch shape to compile).
+        With ``shard`` = (devices, rank) each device takes every devices-th row of that order and every
+        device runs the same number of full batches (``equal_steps``: at most one batch per bucket
+        fewer than its own rows fill). A row's length is that of ``columns[0]`` (``length_column``: a
+        column holding it, read instead of the rows themselves), or the longest of ``length_columns``
+        (e.g. both sides of a sentence pair).
         ``pad_shapes`` ({column: (shape, value)}) pads those columns as MindSpore's ``pad_info`` says
         instead (a fixed width, or a 2-D column such as frames x features: ``([None, F], 0.0)``).
         """
@@ -166,9 +187,12 @@ class PreparedTask:
             order = np.random.default_rng([cfg["seed"], epoch]).permutation(meta["splits"][split]["n"])
             if shard:
                 order = order[shard[1]::shard[0]]
-        ds = mindrecord.open_dataset(path, columns, order)
         pads = self.bucket_lengths(cfg, meta)
         sizes = self.bucket_batch_sizes(cfg, pads)
+        if training and not shard:
+            lengths = self.row_lengths(path, list(length_columns or columns[:1]), length_column)
+            order = complete_buckets(order, lengths, pads, sizes)
+        ds = mindrecord.open_dataset(path, columns, order, rows=meta["splits"][split]["n"])
         by, length_fn = [columns[0]], None
         if length_columns:
             by, length_fn = list(length_columns), _longest
@@ -179,6 +203,17 @@ class PreparedTask:
         if shard:
             ds = ds.take(equal_steps(meta["splits"][split]["n"] // shard[0], sizes))
         return ds
+
+    def row_lengths(self, path, length_columns, length_column=None):
+        """Bucketing length of every row of the MindRecord file ``path`` (file order), read once per file
+        and kept: the longest of ``length_columns``, or the values of the scalar ``length_column``."""
+        key = (str(path), os.stat(path).st_mtime_ns)
+        cache = self.__dict__.setdefault("_row_lengths", {})
+        if key not in cache:
+            rows = mindrecord.open_dataset(path, [length_column] if length_column else length_columns)
+            cache[key] = np.array([int(row[0]) if length_column else max(len(c) for c in row)
+                                   for row in rows.create_tuple_iterator(num_epochs=1, output_numpy=True)], np.int64)
+        return cache[key]
 
     def predictor(self, net, cfg, meta):
         """(function: a batch of ``encode_texts`` input arrays -> first-output rows, meta) for

@@ -10,6 +10,10 @@ class names (``classes``), how the network shortens time (``output_lengths``), a
 Data rows: ``features`` [frames, F] float32 (normalised), ``frames`` int32 and ``packed`` int32
 [label length, class ids...] (``CTCTaskLoss``'s label), plus ``index`` (the utterance's place in its
 split). Class 0 is the CTC blank everywhere.
+
+``--skip_bad`` (tasks whose config has it): the utterances left out are counted in ``meta.json``
+(``skipped``) and named there (``skipped_utterances``: an item's ``where`` such as
+``an4_train_manifest.csv:3``, else its id), so that deployment preprocessing leaves out the same ones.
 """
 from pathlib import Path
 
@@ -43,7 +47,7 @@ class SpeechTask(PreparedTask):
 
     def __init__(self):
         self._frames = {}  # predict.py: frames of each input file, for ``describe``
-        self.listing_errors = []  # ``--skip_bad``: items ``utterances`` left out (UserErrors), for the count
+        self.listing_errors = []  # ``--skip_bad``: (where, UserError) of listing lines ``utterances`` left out
 
     # ---------------------------------------------------------------- subclass surface
     def utterances(self, cfg, log=print):
@@ -91,11 +95,26 @@ class SpeechTask(PreparedTask):
                 files.update(self.item_files(item))
         return sorted(files)
 
+    @staticmethod
+    def where(item):
+        """What names an item in ``skipped_utterances``: its listing line (``where``) if it has one, else its id."""
+        return getattr(item, "where", None) or item.id
+
     def _raw(self, item, params):
-        """(features before any train-set normalisation, label ids) of one raw item."""
+        """(features before any train-set normalisation, label ids) of one raw item. Audio that is all
+        zeros, or too short for CTC to align its labels (fewer output frames than labels plus repeats),
+        is a ``UserError`` naming the audio file."""
         audio = read_audio(item.wav)
+        if not audio.any():
+            raise UserError(item.wav, "every sample is zero (a silent recording)")
         ids = self.labels(item, len(audio))
-        return self.featurise(audio, params), ids
+        feat = self.featurise(audio, params)
+        frames = int(self.output_lengths(np.array([len(feat)]))[0])
+        need = len(ids) + int(np.count_nonzero(ids[1:] == ids[:-1]))
+        if frames < need:
+            raise UserError(item.wav, f"too short for its transcript: {frames} output frames, CTC needs at least "
+                                      f"{need} for its {len(ids)} labels (truncated audio?)")
+        return feat, ids
 
     def _example(self, item, params, norm):
         """(normalised features, label ids) of one raw item."""
@@ -127,11 +146,14 @@ class SpeechTask(PreparedTask):
             lengths.append(len(ids))
         return kept, frames, lengths, bad
 
-    def prepare(self, cfg, fingerprint, log=print):
+    def prepare(self, cfg, fingerprint, log=print, skipped=()):
+        """Preprocess the raw dataset into ``preprocess_path``; ``skipped``: (where, UserError) of utterances
+        already left out before (e.g. by a conversion), counted and recorded with the others."""
         out = Path(cfg["preprocess_path"])
         out.mkdir(parents=True, exist_ok=True)
         self.listing_errors = []
         splits_items = self.utterances(cfg, log)
+        skipped = list(skipped) + self.listing_errors
         for split in SPLITS:
             if not splits_items[split]:
                 raise UserError(cfg["data_path"], f"no utterances for the {split} split")
@@ -140,18 +162,18 @@ class SpeechTask(PreparedTask):
         # pass 1: validate everything and fit the normaliser on train frames only (features are recomputed
         # when writing, so memory stays one utterance deep)
         norm = Normalizer() if self.global_normalizer else None
-        frames, lengths, skipped = {}, {}, len(self.listing_errors)
+        frames, lengths = {}, {}
         for split in SPLITS:
             kept, frames[split], lengths[split], bad = self._read_split(
                 splits_items[split], params, norm if split == "train" else None, f"reading {split}", skip)
             for item, exc in bad:
                 log(f"skipped: {exc}")
-            skipped += len(bad)
+            skipped += [(self.where(item), exc) for item, exc in bad]
             if not kept:
                 raise UserError(cfg["data_path"], f"no usable utterances for the {split} split")
             splits_items[split] = kept
         if skip:
-            log(f"--skip_bad: skipped {skipped} bad utterance(s)")
+            log(f"--skip_bad: skipped {len(skipped)} bad utterance(s)")
         log(f"{self.name} {cfg['data_path']}: " + ", ".join(
             f"{s} {len(splits_items[s])} utterances ({sum(frames[s]) / 100 / 3600:.2f} h"
             + (f", {len(_speakers(splits_items[s]))} speakers" if _speakers(splits_items[s]) else "") + ")"
@@ -189,8 +211,9 @@ class SpeechTask(PreparedTask):
         meta = {"format_version": self.format_version, "task": self.name, "num_features": dim,
                 "num_classes": len(self.classes()), "vocab_size": len(self.classes()), "classes": list(self.classes()),
                 **params, "max_frames": max_frames, "longest": longest,
-                "normalizer": norm.to_dict() if norm is not None else None, "skipped": skipped, "splits": splits,
-                "fingerprint": fingerprint}
+                "normalizer": norm.to_dict() if norm is not None else None, "skipped": len(skipped),
+                "skipped_utterances": sorted(where for where, _ in skipped), "splits": splits,
+                "data_config": {k: cfg.get(k) for k in self.shaping_keys}, "fingerprint": fingerprint}
         write_json(out / "meta.json", meta)
         return meta
 
@@ -200,6 +223,7 @@ class SpeechTask(PreparedTask):
         too, and the last bucket reaches the longest utterance of any split, so nothing is ever cut."""
         meta = {**meta, "max_len": meta["max_frames"]}  # the last bucket (prepare: max_frames >= the longest)
         ds = self.bucketed(split, cfg, meta, COLUMNS, ("packed",), training, shard, to_boundary=True, epoch=epoch,
+                           length_column="frames",
                            pad_shapes={"features": ([None, meta["num_features"]], 0.0)})
         return self.augment(ds, cfg, epoch) if training else ds
 
@@ -289,9 +313,20 @@ class SpeechTask(PreparedTask):
         return out
 
     def raw_split(self, dataset_path, meta, split):
-        """The items of a split of the raw dataset, as preprocessing chose them."""
-        cfg = {"data_path": dataset_path, **meta.get("fingerprint", {}).get("config_keys", {})}
-        return self.utterances(cfg, log=lambda *_: None)[split]
+        """The items of a split of the raw dataset as preprocessing chose them: the same split settings
+        (``data_config``, kept in an export's sidecar too) and without the utterances it skipped
+        (``skipped_utterances``); any other bad listing line is an error."""
+        if split not in SPLITS:
+            raise UserError("--split", f"{split!r} is not one of {', '.join(SPLITS)}")
+        skipped = set(meta.get("skipped_utterances", ()))
+        cfg = {**meta.get("fingerprint", {}).get("config_keys", {}), **meta.get("data_config", {}),
+               "data_path": dataset_path, "skip_bad": bool(skipped)}
+        self.listing_errors = []
+        items = self.utterances(cfg, log=lambda *_: None)[split]
+        for where, exc in self.listing_errors:
+            if where not in skipped:
+                raise exc
+        return [item for item in items if self.where(item) not in skipped]
 
     def raw_examples(self, dataset_path, meta, asset_paths, split="test"):
         """The split's utterances featurised from the raw audio; each label row is
