@@ -3,6 +3,8 @@ import hashlib
 import json
 import os
 
+from .errors import UserError
+
 
 def files_fingerprint(paths):
     """Hash of every file's path relative to the files' common folder and of its bytes.
@@ -23,10 +25,14 @@ def files_fingerprint(paths):
 
 
 def _content_digest(path, chunk=1 << 20):
+    """SHA-1 of a file's bytes; a file that cannot be read (gone, a folder, a broken link) is a ``UserError``."""
     h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(chunk), b""):
+                h.update(block)
+    except OSError as exc:
+        raise UserError(path, f"cannot read: {exc.strerror or exc}") from None
     return h.digest()
 
 

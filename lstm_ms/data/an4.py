@@ -5,10 +5,12 @@
 paths resolve against the manifest's folder), usually pointing into ``an4_dataset/<split>/{wav,txt}/``.
 ``cmu``: CMU's ``an4_sphere.tar.gz`` unpacked, ``an4/etc/an4_{train,test}.{fileids,transcription}`` and
 16 kHz NIST SPHERE audio under ``an4/wav/{an4_clstk,an4test_clstk}/<speaker>/<id>.sph``;
-:func:`convert_cmu` turns it into the manifest layout (holding out whole training speakers for val).
+:func:`cmu_splits` reads it as train/val/test (holding out whole training speakers for val) and
+:func:`convert_cmu` turns it into the manifest layout.
 
 Every problem with the data is a ``UserError`` naming the file (and line), raised per item so that a
-caller can catch, count and skip bad utterances.
+caller can catch, count and skip bad utterances. Each utterance has a ``where``, ``<listing file>:<line>``,
+that names it in a way that survives a copy of the corpus (what ``--skip_bad`` records).
 """
 import os
 import re
@@ -45,6 +47,25 @@ class Entry:
     def id(self):
         return self.wav.stem
 
+    @property
+    def where(self):
+        """``<manifest file name>:<line>``."""
+        return f"{self.manifest.name}:{self.line}"
+
+
+def where_of(exc):
+    """``<file name>:<line>`` of a ``UserError`` raised for a listing line (cf. ``Entry.where``)."""
+    return f"{Path(exc.path).name}:{exc.line}"
+
+
+def _file_problem(kind, file):
+    """Why ``file`` (a ``kind`` file named by a listing) cannot be used, or None when it is a file."""
+    if file.is_file():
+        return None
+    if file.is_dir():
+        return f"{kind} file is a folder: {file}"
+    return f"{kind} file not found: {file}" + (" (a broken link)" if file.is_symlink() else "")
+
 
 def encode_transcript(text, path, line=None):
     """Label ids (np.int32) of ``text``: upper-cased, runs of whitespace collapsed to one space, stripped.
@@ -80,7 +101,7 @@ def _read_text(path, what):
     except OSError as exc:
         raise UserError(path, f"cannot read {what}: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")   # a byte-order mark (Windows editors, Excel) is dropped
     except UnicodeDecodeError as exc:
         raise UserError(path, "not UTF-8 text", line=data[: exc.start].count(b"\n") + 1) from None
 
@@ -126,8 +147,9 @@ def _manifest_entry(manifest, n, line):
         raise UserError(manifest, f"expected 'wav_path,txt_path', got {line.strip()!r}", line=n)
     wav, txt = (manifest.parent / f for f in fields)   # an absolute field replaces the folder
     for kind, file in (("audio", wav), ("transcript", txt)):
-        if not file.is_file():
-            raise UserError(manifest, f"{kind} file not found: {file}", line=n)
+        problem = _file_problem(kind, file)
+        if problem:
+            raise UserError(manifest, problem, line=n)
     return Entry(wav, txt, manifest, n)
 
 
@@ -150,7 +172,8 @@ def detect_layout(data_path):
     under ``data_path``, which may also be the ``an4`` folder itself)."""
     data_path = Path(data_path)
     if not data_path.is_dir():
-        raise UserError(data_path, "AN4 folder not found")
+        raise UserError(data_path, "not a folder: pass the folder holding an4_{train,val,test}_manifest.csv or an4/"
+                        if data_path.exists() else "AN4 folder not found")
     if (data_path / "an4_train_manifest.csv").is_file():
         return "manifest"
     if _cmu_base(data_path) is not None:
@@ -169,6 +192,21 @@ def find_split(data_path, split, errors=None):
     return read_manifest(Path(data_path) / f"an4_{split}_manifest.csv", errors)
 
 
+def find_splits(data_path, errors=None):
+    """``{split: [Entry]}`` of train, val and test (see :func:`find_split`). An audio file listed twice, in
+    one manifest or in two, is a ``UserError`` naming the second line (never skipped: it is no bad
+    file but a listing that would count an utterance twice, or test on training data)."""
+    out, seen = {}, {}
+    for split in SPLITS:
+        out[split] = find_split(data_path, split, errors)
+        for e in out[split]:
+            first = seen.setdefault(os.path.realpath(e.wav), e)
+            if first is not e:
+                raise UserError(e.manifest, f"audio file {e.wav} is already listed on line {first.line} of "
+                                            f"{first.manifest.name}", line=e.line)
+    return out
+
+
 @dataclass(frozen=True)
 class CmuUtterance:
     """One utterance of CMU's release: its SPHERE file, transcript and where they are listed."""
@@ -178,6 +216,16 @@ class CmuUtterance:
     id: str
     transcription: Path
     line: int
+
+    @property
+    def wav(self):
+        """The audio file (the name the speech tasks use for it)."""
+        return self.sph
+
+    @property
+    def where(self):
+        """``<transcription file name>:<line>``."""
+        return f"{self.transcription.name}:{self.line}"
 
 
 def _lines(path, what):
@@ -190,8 +238,9 @@ def read_cmu(data_path, split, errors=None):
     (``an4_clstk/fash/an251-fash-b``, under ``wav/``, no extension) pairs with line i of
     ``an4_<split>.transcription`` (``<s> RUBOUT G M E F THREE NINE </s> (an251-fash-b)``, the ``<s>``
     markers optional), whose id must be the fileid's basename. The transcripts are checked against
-    :data:`LABELS` here (with a list as ``errors``, a transcript that fails is appended to it and its
-    utterance left out instead of raising); the audio is not opened."""
+    :data:`LABELS` and the audio files for existence here, not opened (with a list as ``errors``, such a
+    failure is appended to it and its utterance left out instead of raising); a listing that does not
+    pair up is an error either way."""
     if split not in CMU_SPLITS:
         raise UserError(None, f"unknown CMU AN4 split {split!r}: expected train or test")
     data_path = Path(data_path)
@@ -227,8 +276,15 @@ def read_cmu(data_path, split, errors=None):
                 raise
             errors.append(exc)
             continue
+        sph = base / "wav" / f"{fileid}.sph"
+        problem = _file_problem("audio", sph)
+        if problem:
+            if errors is None:
+                raise UserError(fileids, problem, line=n_id)
+            errors.append(UserError(fileids, problem, line=n_id))
+            continue
         speaker = rel.parent.name or (uid.split("-")[1] if uid.count("-") >= 2 else uid)
-        out.append(CmuUtterance(base / "wav" / f"{fileid}.sph", text, speaker, uid, transcription, n))
+        out.append(CmuUtterance(sph, text, speaker, uid, transcription, n))
     return out
 
 
@@ -245,14 +301,28 @@ def _val_speakers(train, val_fraction, seed, where):
     return set(speakers[order[:k]].tolist())
 
 
-def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_bad=False):
+def cmu_splits(data_path, val_fraction=0.1, seed=0, errors=None):
+    """``{"train", "val", "test"}`` lists of :class:`CmuUtterance` of CMU's layout: val is a seeded choice
+    of whole training speakers with about ``val_fraction`` of the training utterances (at least one
+    speaker); no speaker is in two splits. ``errors``: see :func:`read_cmu`."""
+    utts = {split: read_cmu(data_path, split, errors) for split in CMU_SPLITS}
+    val = _val_speakers(utts["train"], val_fraction, seed, data_path)
+    overlap = {u.speaker for u in utts["test"]} & {u.speaker for u in utts["train"]}
+    if overlap:
+        raise UserError(utts["test"][0].transcription, f"speaker(s) {', '.join(sorted(overlap))} in both "
+                                                       "train and test")
+    return {"train": [u for u in utts["train"] if u.speaker not in val],
+            "val": [u for u in utts["train"] if u.speaker in val], "test": utts["test"]}
+
+
+def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_bad=False, skipped=None):
     """Write CMU-layout AN4 at ``data_path`` as the manifest layout in ``out_dir`` and return ``out_dir``.
 
     ``out_dir/an4_dataset/{train,val,test}/{wav,txt}/<id>.{wav,txt}`` (16-bit WAV, one-line transcript) and
-    ``out_dir/an4_{train,val,test}_manifest.csv`` with paths relative to ``out_dir``. val is a seeded choice
-    of whole training speakers with about ``val_fraction`` of the training utterances (at least one
-    speaker); no speaker is in two splits. Audio goes through :func:`read_audio` (16 kHz mono), so a bad
-    file is a ``UserError`` naming it; with ``skip_bad`` such utterances are counted and left out instead.
+    ``out_dir/an4_{train,val,test}_manifest.csv`` with paths relative to ``out_dir``; the splits are those
+    of :func:`cmu_splits`. Audio goes through :func:`read_audio` (16 kHz mono), so a bad file is a
+    ``UserError`` naming it; with ``skip_bad`` such utterances (and those :func:`read_cmu` leaves out) are
+    counted and left out instead, and ``skipped`` (a list) receives ``(where, UserError)`` for each.
     The output is built in a temporary sibling folder and renamed into place: a failure leaves nothing.
     Logs one summary line.
     """
@@ -261,15 +331,9 @@ def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_ba
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError(out_dir, "already exists and is not an empty folder")
-    skipped = [] if skip_bad else None
-    utts = {split: read_cmu(data_path, split, skipped) for split in CMU_SPLITS}
-    val = _val_speakers(utts["train"], val_fraction, seed, data_path)
-    overlap = {u.speaker for u in utts["test"]} & {u.speaker for u in utts["train"]}
-    if overlap:
-        raise UserError(utts["test"][0].transcription, f"speaker(s) {', '.join(sorted(overlap))} in both "
-                                                       "train and test")
-    splits = {"train": [u for u in utts["train"] if u.speaker not in val],
-              "val": [u for u in utts["train"] if u.speaker in val], "test": utts["test"]}
+    listing = [] if skip_bad else None
+    splits = cmu_splits(data_path, val_fraction, seed, listing)
+    bad = [(where_of(exc), exc) for exc in listing or ()]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     speakers = {}
@@ -284,7 +348,7 @@ def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_ba
                 except UserError as exc:
                     if not skip_bad:
                         raise
-                    skipped.append(exc)
+                    bad.append((u.where, exc))
                     continue
                 wav, txt = (f"an4_dataset/{split}/{kind}/{u.id}.{kind}" for kind in ("wav", "txt"))
                 pcm = np.clip(np.round(samples.astype(np.float64) * 32768), -32768, 32767).astype(np.int16)
@@ -293,7 +357,7 @@ def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_ba
                 rows.append(f"{wav},{txt}\n")
                 speakers[split].append(u.speaker)
             if not rows:
-                raise UserError(data_path, f"no usable {split} utterances ({len(skipped or ())} skipped)")
+                raise UserError(data_path, f"no usable {split} utterances ({len(bad)} skipped)")
             (tmp / f"an4_{split}_manifest.csv").write_text("".join(rows), encoding="utf-8")
         if out_dir.is_dir():
             out_dir.rmdir()     # empty (checked above); os.replace needs it gone on some systems
@@ -302,7 +366,9 @@ def convert_cmu(data_path, out_dir, val_fraction=0.1, seed=0, log=print, skip_ba
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     counts = {s: (len(v), len(set(v))) for s, v in speakers.items()}
-    note = f"; skipped {len(skipped)} bad utterances (first: {skipped[0]})" if skipped else ""
+    if skipped is not None:
+        skipped += bad
+    note = f"; skipped {len(bad)} bad utterances (first: {bad[0][1]})" if bad else ""
     log(f"an4: converted CMU layout {data_path} -> {out_dir}: "
         + ", ".join(f"{s} {n} utterances ({k} speakers)" for s, (n, k) in counts.items())
         + f", val speakers drawn with seed {seed}{note}")

@@ -65,6 +65,13 @@ def _children(folder, pattern=None, dirs=True):
     return out
 
 
+def _check_file(path):
+    """``path`` itself if it is a readable regular file (or a link to one), else a ``UserError``."""
+    if not path.is_file():
+        raise UserError(path, "a broken link (its target is missing)" if path.is_symlink() else "not a regular file")
+    return path
+
+
 def _utterances_in(folder, split, dialect, speaker, layout):
     files = _children(folder, dirs=False)
     out = []
@@ -76,7 +83,7 @@ def _utterances_in(folder, split, dialect, speaker, layout):
         if phn is None:
             raise UserError(wav, f"no phone transcription next to it (expected {wav.with_suffix('.PHN').name} "
                                  f"or {wav.with_suffix('.phn').name})")
-        out.append(Utterance(wav, phn, split, dialect, speaker, stem, layout))
+        out.append(Utterance(_check_file(wav), _check_file(phn), split, dialect, speaker, stem, layout))
     return out
 
 
@@ -100,7 +107,7 @@ def find_utterances(root):
     ``timit`` sample folder), sorted by split, dialect, speaker and sentence."""
     root = Path(root)
     if not root.is_dir():
-        raise UserError(root, "TIMIT folder not found")
+        raise UserError(root, "not a folder: pass the TIMIT folder" if root.exists() else "TIMIT folder not found")
     out = []
     splits = _ldc_root(root)
     if splits:
@@ -118,19 +125,33 @@ def find_utterances(root):
             out += _utterances_in(spk, "train", dialect, speaker, "nltk")
     if not out:
         raise UserError(root, "no utterances found (expected <SENTENCE>.WAV with a matching .PHN, e.g. SA1.WAV)")
+    folders = {}
+    for u in out:  # one folder per speaker: a copied speaker would sit in two splits (or twice in one)
+        first = folders.setdefault(u.speaker, u.wav.parent)
+        if first != u.wav.parent:
+            raise UserError(u.wav.parent, f"speaker {u.speaker} is also in {first}: each speaker must have one folder "
+                                          "(TIMIT's TRAIN and TEST share no speaker)")
     return out
 
 
 def read_phn(path, n_samples):
-    """``[(start, end, phone)]`` from a ``.PHN`` file (``start end phone`` per line, in samples)."""
+    """``[(start, end, phone)]`` from a ``.PHN`` file (``start end phone`` per line, in samples).
+
+    Segments must be in time order without overlapping (each start at or after the previous end) and end
+    within the audio; a gap (an unlabelled stretch) is allowed. Anything else is a ``UserError`` naming
+    the line."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("ascii")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise UserError(path, "file not found") from None
+    except OSError as exc:
+        raise UserError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("ascii")
     except UnicodeDecodeError as exc:
-        raise UserError(path, "not ASCII text", line=path.read_bytes()[: exc.start].count(b"\n") + 1) from None
-    out = []
+        raise UserError(path, "not ASCII text", line=data[: exc.start].count(b"\n") + 1) from None
+    out, previous = [], None
     for n, line in enumerate(text.splitlines(), 1):
         fields = line.split()
         if not fields:
@@ -140,6 +161,10 @@ def read_phn(path, n_samples):
         start, end, phone = int(fields[0]), int(fields[1]), fields[2]
         if start >= end:
             raise UserError(path, f"start {start} is not before end {end}", line=n)
+        if previous is not None and start < previous[1]:
+            raise UserError(path, f"segment {start}-{end} starts before the previous one (line {previous[0]}) ends "
+                                  f"at {previous[1]}: lines out of order or overlapping", line=n)
+        previous = (n, end)
         if end > n_samples:
             raise UserError(path, f"end {end} is past the audio ({n_samples} samples)", line=n)
         if phone not in PHONES_61:

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.edit_distance import error_rates
+from ..core.errors import UserError
 from ..core.features import deltas, log_mel
 from ..core.phones import MAP_48_39, MAP_61_48, PHONES_48, fold
 from ..data import timit
@@ -60,7 +61,10 @@ class CTCTask(SpeechTask):
         return item.wav, item.phn
 
     def labels(self, item, n_samples):
-        return label_ids(timit.read_phn(item.phn, n_samples))
+        ids = label_ids(timit.read_phn(item.phn, n_samples))
+        if not len(ids):
+            raise UserError(item.phn, "no phones left to learn once 'q' is dropped (61 -> 48 folding)")
+        return ids
 
     def featurise(self, audio, params):
         return featurise(audio, params["n_mels"], params["deltas"])

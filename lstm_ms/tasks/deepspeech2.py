@@ -1,7 +1,6 @@
 """DeepSpeech2 character recognition on AN4: log spectrograms -> conv + BiLSTM -> 29 characters with CTC
 (blank ``_`` at 0), scored by corpus WER and CER."""
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -38,48 +37,47 @@ class DeepSpeech2Task(SpeechTask):
 
     # ---------------------------------------------------------------- data
     def utterances(self, cfg, log=print):
-        """train/dev/test entries of the manifest layout (``val`` is our dev). CMU's sphere release is
-        converted first: under ``preprocess_path`` when preprocessing, else into a temporary folder."""
+        """train/dev/test items: the manifest layout's entries (``val`` is our dev; an audio file listed
+        twice is an error), or CMU's release read as it is (:func:`an4.cmu_splits`, val speakers drawn with
+        seed 0). With ``skip_bad`` a bad listing line is logged and kept in ``listing_errors`` instead."""
         root = Path(cfg["data_path"])
-        if an4.detect_layout(root) == "cmu":
-            root = an4.convert_cmu(root, Path(tempfile.mkdtemp(prefix="an4_")) / CONVERTED,
-                                   val_fraction=float(cfg.get("val_fraction", 0.1)), seed=0, log=log,
-                                   skip_bad=bool(cfg.get("skip_bad")))
         errors = [] if cfg.get("skip_bad") else None
-        out = {ours: an4.find_split(root, theirs, errors) for ours, theirs in SPLIT_FILES.items()}
+        if an4.detect_layout(root) == "cmu":
+            found = an4.cmu_splits(root, float(cfg.get("val_fraction", 0.1)), seed=0, errors=errors)
+        else:
+            found = an4.find_splits(root, errors)
         for exc in errors or ():
             log(f"skipped: {exc}")
-        self.listing_errors += errors or []
-        return out
+        self.listing_errors += [(an4.where_of(exc), exc) for exc in errors or ()]
+        return {ours: found[theirs] for ours, theirs in SPLIT_FILES.items()}
 
     def prepare(self, cfg, fingerprint, log=print):
         """CMU's release is first converted into the manifest layout under ``preprocess_path/an4_manifests``
-        (replacing an older conversion), which is then preprocessed like any manifest folder."""
+        (replacing an older conversion), which is then preprocessed like any manifest folder; what the
+        conversion skipped (``skip_bad``) is counted and recorded with the rest."""
+        skipped = []
         if an4.detect_layout(cfg["data_path"]) == "cmu":
             out = Path(cfg["preprocess_path"]) / CONVERTED
             if out.exists():
                 shutil.rmtree(out)
             out.parent.mkdir(parents=True, exist_ok=True)
             an4.convert_cmu(cfg["data_path"], out, val_fraction=float(cfg["val_fraction"]), seed=0, log=log,
-                            skip_bad=bool(cfg.get("skip_bad")))
+                            skip_bad=bool(cfg.get("skip_bad")), skipped=skipped)
+            for _, exc in skipped:
+                log(f"skipped: {exc}")
             log(f"converted CMU's AN4 release into {out} (manifests, WAV and transcripts)")
             cfg = {**cfg, "data_path": str(out)}
-        return super().prepare(cfg, fingerprint, log)
-
-    def raw_files(self, cfg):
-        if an4.detect_layout(cfg["data_path"]) == "cmu":
-            files = set()
-            for split in an4.CMU_SPLITS:
-                for u in an4.read_cmu(cfg["data_path"], split, [] if cfg.get("skip_bad") else None):
-                    files.update((u.sph, u.transcription))
-            return sorted(files)
-        return super().raw_files(cfg)
+        return super().prepare(cfg, fingerprint, log, skipped=skipped)
 
     @staticmethod
     def item_files(item):
+        if isinstance(item, an4.CmuUtterance):
+            return item.sph, item.transcription
         return item.wav, item.txt
 
     def labels(self, item, n_samples):
+        if isinstance(item, an4.CmuUtterance):   # checked by read_cmu
+            return an4.encode_transcript(item.text, item.transcription, item.line)
         return an4.encode_transcript(an4.read_transcript(item.txt), item.txt)
 
     def featurise(self, audio, params):

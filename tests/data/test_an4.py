@@ -254,7 +254,24 @@ def test_manifest_errors(tmp_path):
     manifest.write_bytes(lines[0].encode() + b"\n\xff\xfe,x\n")
     e = _error(an4.read_manifest, manifest)
     assert (e.path, e.line) == (str(manifest), 2) and "UTF-8" in e.problem
+    # a folder where a file should be is named as such; a byte-order mark (Excel's CSV) is no error
+    folder, txt = lines[0].split(",")[0].rsplit("/", 1)[0], lines[0].split(",")[1]
+    check(f"{folder},{txt}\n", f"audio file is a folder: {root / folder}", 1)
+    manifest.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines[:2]).encode())
+    assert [e.wav for e in an4.read_manifest(manifest)] == [root / l.split(",")[0] for l in lines[:2]]
+    e = _error(an4.detect_layout, manifest)
+    assert e.path == str(manifest) and "not a folder" in e.problem
 
+
+def test_an_audio_file_listed_twice(tmp_path):
+    root = _corpus(tmp_path)
+    assert [len(v) for v in an4.find_splits(root).values()] == [12, 4, 5]
+    val = root / "an4_val_manifest.csv"
+    first = val.read_text().splitlines()[0]
+    val.write_text(val.read_text() + first.replace("an4_dataset/", "./an4_dataset/", 1) + "\n")   # same file
+    e = _error(an4.find_splits, root)
+    assert (e.path, e.line) == (str(val), 5) and "is already listed on line 1 of an4_val_manifest.csv" in e.problem
+    assert _error(an4.find_splits, root, []).line == 5                  # never skipped
 
 def test_utterance_errors(tmp_path):
     root = _corpus(tmp_path)
@@ -316,6 +333,20 @@ def test_cmu_transcription_errors(tmp_path):
     errors = []
     assert len(an4.read_cmu(root, "train", errors)) == len(good) - 1
     assert [(x.path, x.line) for x in errors] == [(str(trans), 5)]
+    # a listed audio file that is missing: the fileids line names it; with an errors list it is left out
+    trans.write_text("\n".join(good) + "\n")
+    fileids = root / "an4" / "etc" / "an4_train.fileids"
+    gone = an4.read_cmu(root, "train")[6].sph
+    gone.unlink()
+    e = _error(an4.read_cmu, root, "train")
+    assert (e.path, e.line, e.problem) == (str(fileids), 7, f"audio file not found: {gone}")
+    errors = []
+    assert gone not in [u.sph for u in an4.read_cmu(root, "train", errors)]
+    assert [str(x) for x in errors] == [str(e)] and an4.where_of(errors[0]) == "an4_train.fileids:7"
+    skipped = []
+    out = an4.convert_cmu(root, tmp_path / "out", log=lambda m: None, skip_bad=True, skipped=skipped)
+    assert [w for w, _ in skipped] == ["an4_train.fileids:7"]
+    assert sum(len(an4.find_split(out, s)) for s in an4.SPLITS) == len(good) - 1 + 5
     # fileids and transcription out of step
     trans.write_text("\n".join(good[:-1]) + "\n")
     e = _error(an4.read_cmu, root, "train")

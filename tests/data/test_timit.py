@@ -127,6 +127,8 @@ def test_layout_errors(tmp_path):
     e = _error(timit.find_utterances, tmp_path / "missing")
     assert e.path == str(tmp_path / "missing")
     base = _tree(tmp_path)
+    e = _error(timit.find_utterances, base / "TRAIN" / "DR1" / "FXAA0" / "SA1.PHN")    # a file, not the folder
+    assert "not a folder" in e.problem
     phn = next((base / "TRAIN" / "DR2").iterdir()) / "SI1.PHN"
     phn.unlink()
     e = _error(timit.find_utterances, base)
@@ -148,12 +150,29 @@ def test_audio_errors(tmp_path):
     assert e.path == str(tmp_path / "none.WAV")
 
 
+def test_truncated_audio_folders_and_broken_links(tmp_path):
+    samples = np.arange(4000, dtype=np.int16)
+    sph = synthetic.write_sphere(tmp_path / "SA1.WAV", samples)
+    sf.write(str(tmp_path / "sa1.wav"), samples, 16000, subtype="PCM_16")
+    for path in (sph, tmp_path / "sa1.wav"):
+        assert len(read_audio(path)) == 4000
+        path.write_bytes(path.read_bytes()[:-2000])         # cut short: 1000 samples fewer than the header says
+        e = _error(read_audio, path)
+        assert e.path == str(path) and e.problem == "truncated: the header promises 4000 samples, the file holds 3000"
+    (tmp_path / "folder.wav").mkdir()
+    assert _error(read_audio, tmp_path / "folder.wav").problem == "is a folder, not an audio file"
+    (tmp_path / "link.wav").symlink_to(tmp_path / "gone.wav")
+    assert _error(read_audio, tmp_path / "link.wav").problem == "audio file not found (a broken link)"
+
+
 @pytest.mark.parametrize("lines, line, words", [
     (["0 100 h#", "100 oops"], 2, "start end phone"),
     (["0 100 h#", "100 x7 aa"], 2, "start end phone"),
     (["0 100 h#", "100 100 aa"], 2, "not before"),
     (["0 100 h#", "", "100 2000 aa"], 3, "past the audio"),
     (["0 100 h#", "100 200 xx"], 2, "'xx'"),
+    (["0 100 h#", "200 300 aa", "100 200 b"], 3, "starts before the previous one (line 2) ends at 300"),  # swapped
+    (["0 100 h#", "90 200 aa"], 2, "out of order or overlapping"),                                       # overlap
 ])
 def test_phn_errors(tmp_path, lines, line, words):
     path = tmp_path / "SA1.PHN"
@@ -161,3 +180,11 @@ def test_phn_errors(tmp_path, lines, line, words):
     e = _error(timit.read_phn, path, 1000)
     assert (e.path, e.line) == (str(path), line) and words in e.problem
     assert str(e).startswith(f"{path}:{line}: ")
+
+
+def test_phn_gap_is_allowed(tmp_path):
+    path = tmp_path / "SA1.PHN"
+    path.write_text("100 200 h#\n250 400 aa\n400 1000 h#\n")      # an unlabelled stretch, e.g. a lost line
+    assert timit.read_phn(path, 1000) == [(100, 200, "h#"), (250, 400, "aa"), (400, 1000, "h#")]
+    (tmp_path / "dir.PHN").mkdir()
+    assert "cannot read" in _error(timit.read_phn, tmp_path / "dir.PHN", 1000).problem
