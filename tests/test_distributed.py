@@ -130,3 +130,28 @@ def test_usage_errors():
     assert run_cli("scripts/run_distribute_train_cpu.sh", "two", "a", "b").returncode == 2
     proc = run_cli("scripts/run_distribute_train_ascend.sh", "/nope.json", "a", "b")
     assert proc.returncode == 2 and "rank table file not found" in proc.stderr
+
+
+def test_two_workers_train_ner_with_equal_replicas(tmp_path):
+    """A model other than sentiment under msrun (tiny: one 32-char bucket, no CRF, one epoch): both
+    workers finish with the same parameters after training on different, equally many rows."""
+    from lstm_ms.data import synthetic
+    from lstm_ms.tasks.base import equal_steps
+
+    data = synthetic.write_bmes_corpus(tmp_path / "ResumeNER", n_train=120, n_dev=14, n_test=15, seed=2, clauses=1.7)
+    proc = run_cli("scripts/run_distribute_train_cpu.sh", "2", data, "--model", "ner", "--embed_size", "16",
+                   "--num_hiddens", "16", "--batch_size", "8", "--num_epochs", "1", "--use_seg", "false",
+                   "--crf", "false", "--max_len", "32", "--bucket", "false", "--progress", "false",
+                   "--ckpt_path", "./ckpt_{rank}", cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    logs = worker_logs(tmp_path)
+    assert sorted(logs) == [0, 1]
+    params = {r: re.search(rf"rank {r}: parameter digest (\w+)", log).group(1) for r, log in logs.items()}
+    assert params[0] == params[1], "replicas diverged"
+    data = {r: re.search(rf"rank {r}: epoch 1 data digest (\w+) \((\d+) samples\)", log).groups()
+            for r, log in logs.items()}
+    assert data[0][0] != data[1][0], "both ranks saw the same data"
+    steps = equal_steps(120 // 2, [8])
+    assert int(data[0][1]) == int(data[1][1]) == steps * 8
+    assert f"ner-1_{steps}.ckpt" in {p.name for p in (tmp_path / "ckpt_0").iterdir()}
+    assert not (tmp_path / "ckpt_1").exists(), "rank 1 wrote checkpoint files"

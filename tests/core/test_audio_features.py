@@ -134,3 +134,72 @@ def test_normalizer_matches_concatenation():
         norm.update(np.zeros((2, 3)))
     with pytest.raises(ValueError):
         Normalizer().mean
+
+
+# ---------------------------------------------------------------- an independent filterbank
+def _htk_filterbank_by_hand(n_mels, n_fft, sample_rate, fmin=0.0, fmax=None):
+    """The HTK triangular mel filterbank written out from its definition, one filter and one FFT bin at a
+    time, sharing nothing with lstm_ms.core.features (not mel_edges, not triangles).
+
+    HTK mel scale, as HTK writes it: ``Mel(f) = 1127 ln(1 + f / 700)`` (= 2595 log10(1 + f / 700) up to the
+    constant, which cancels: edges equally spaced on any multiple of the scale are the same frequencies).
+    Filter m (0-based) rises linearly from edge m to a peak of 1 at edge m + 1 and falls to 0 at edge m + 2;
+    the n_mels + 2 edges are equally spaced in mel from fmin to fmax. Bin k sits at k * sample_rate / n_fft Hz.
+    """
+    import math
+
+    fmax = sample_rate / 2.0 if fmax is None else fmax
+    mel_lo, mel_hi = 1127.0 * math.log(1.0 + fmin / 700.0), 1127.0 * math.log(1.0 + fmax / 700.0)
+    edges = [700.0 * (math.exp((mel_lo + (mel_hi - mel_lo) * i / (n_mels + 1)) / 1127.0) - 1.0)
+             for i in range(n_mels + 2)]
+    fb = np.zeros((n_mels, n_fft // 2 + 1))
+    for m in range(n_mels):
+        lo, centre, hi = edges[m], edges[m + 1], edges[m + 2]
+        for k in range(n_fft // 2 + 1):
+            f = k * sample_rate / n_fft
+            if lo < f <= centre:
+                fb[m, k] = (f - lo) / (centre - lo)
+            elif centre < f < hi:
+                fb[m, k] = (hi - f) / (hi - centre)
+    return fb
+
+
+def _log_mel_by_hand(x, fb, sample_rate=16000, win_ms=25.0, hop_ms=10.0, n_fft=512, preemphasis=0.97):
+    """Log-mel energies as the module documents them, computed here: pre-emphasis over the whole signal,
+    un-centred frames of ``win`` samples every ``hop``, the symmetric Hamming window
+    ``0.54 - 0.46 cos(2 pi n / (win - 1))``, |rfft(n_fft)|^2, the filterbank, natural log floored at 1e-10."""
+    win, hop = round(sample_rate * win_ms / 1000), round(sample_rate * hop_ms / 1000)
+    x = np.asarray(x, np.float64)
+    y = np.empty_like(x)
+    y[0] = x[0]
+    y[1:] = x[1:] - preemphasis * x[:-1]
+    window = 0.54 - 0.46 * np.cos(2 * np.pi * np.arange(win) / (win - 1))
+    rows = []
+    for start in range(0, len(y) - win + 1, hop):
+        frame = np.zeros(n_fft)
+        frame[:win] = y[start:start + win] * window
+        spectrum = np.fft.fft(frame)[:n_fft // 2 + 1]
+        rows.append(np.abs(spectrum) ** 2)
+    return np.log(np.maximum(np.array(rows) @ fb.T, 1e-10))
+
+
+@pytest.mark.parametrize("n_mels,n_fft,sample_rate,fmin,fmax", [
+    (40, 512, 16000, 0.0, None),      # the ctc task's front end (TIMIT)
+    (23, 512, 16000, 64.0, 7600.0),
+    (20, 400, 8000, 300.0, 3400.0),   # an n_fft that is not a power of two, telephone band
+    (80, 1024, 16000, 0.0, 8000.0),   # narrow low filters of two to four bins
+])
+def test_filterbank_matches_one_written_from_the_htk_formula(n_mels, n_fft, sample_rate, fmin, fmax):
+    ours = mel_filterbank(n_mels, n_fft, sample_rate, fmin, fmax)
+    ref = _htk_filterbank_by_hand(n_mels, n_fft, sample_rate, fmin, fmax)
+    assert ours.shape == ref.shape == (n_mels, n_fft // 2 + 1)
+    assert (ref.sum(axis=1) > 0).all()  # every filter covers a bin, so the comparison covers every filter
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-9)
+
+
+def test_log_mel_matches_one_computed_from_the_htk_formula():
+    x = noise(0.4, seed=11) * 0.3
+    ref = _log_mel_by_hand(x, _htk_filterbank_by_hand(40, 512, SR))
+    ours = log_mel(x, SR, n_mels=40)
+    assert ours.shape == ref.shape == (1 + (x.size - 400) // 160, 40) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)

@@ -273,3 +273,91 @@ def test_graph_mode_train_step_updates_moving_statistics_once():
         assert not np.allclose(mean, before[name][0]) and not np.allclose(var, before[name][1]), name
         np.testing.assert_allclose(mean, tstate[f"{name}.running_mean"].numpy(), atol=1e-5, err_msg=name)
         np.testing.assert_allclose(var, tstate[f"{name}.running_var"].numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+# ---------------------------------------------------------------- MaskedBatchNorm vs stock batch norms
+def _stock_norms(ndim, n, rng):
+    """(MaskedBatchNorm, MindSpore's stock batch norm, torch's stock batch norm) of ``n`` channels with
+    the same random gamma, beta and moving statistics; momentum 0.9 (MindSpore) = 0.1 (torch)."""
+    import mindspore as ms
+    from mindspore import nn
+
+    from lstm_ms.nn.deepspeech2 import MaskedBatchNorm
+
+    masked = MaskedBatchNorm(n, ndim=ndim, channel_axis=1 if ndim == 4 else -1, momentum=0.9, eps=1e-5)
+    stock = (nn.BatchNorm2d if ndim == 4 else nn.BatchNorm1d)(n, eps=1e-5, momentum=0.9)
+    ref = (torch.nn.BatchNorm2d if ndim == 4 else torch.nn.BatchNorm1d)(n, eps=1e-5, momentum=0.1)
+    values = {"gamma": rng.uniform(0.5, 1.5, n), "beta": rng.normal(0, 0.3, n),
+              "moving_mean": rng.normal(0, 0.5, n), "moving_variance": rng.uniform(0.5, 3.0, n)}
+    for name, v in values.items():
+        v = v.astype(np.float32)
+        getattr(masked, name).set_data(ms.Tensor(v))
+        getattr(stock, name).set_data(ms.Tensor(v))
+    with torch.no_grad():
+        for name, v in zip(("weight", "bias", "running_mean", "running_var"), values.values()):
+            getattr(ref, name).copy_(torch.from_numpy(v.astype(np.float32)))
+    return masked, stock, ref
+
+
+def _bn_inputs(ndim, n, rng, scale=1.0):
+    shape = (3, n, 5, 7) if ndim == 4 else (3, 9, n)  # [B, C, F, T] conv maps, [B, T, C] sequence-wise
+    x = rng.normal(1.5, 2.0, size=shape) * scale
+    channel = (slice(None), 0) if ndim == 4 else (Ellipsis, 0)
+    x[channel] = 0.3 + 0.01 * x[channel]  # a near-constant channel: variance ~4e-4, where eps = 1e-5 shows
+    return x.astype(np.float32)
+
+
+def _stock_forward(stock, ref, x, ndim):
+    """The stock norms on ``x`` ([B, T, C] flattened to [B * T, C] for BatchNorm1d)."""
+    import mindspore as ms
+
+    flat = x if ndim == 4 else x.reshape(-1, x.shape[-1])
+    out = stock(ms.Tensor(flat)).asnumpy()
+    with torch.no_grad():
+        ref_out = ref(torch.from_numpy(flat)).numpy()
+    return out.reshape(x.shape), ref_out.reshape(x.shape)
+
+
+@pytest.mark.parametrize("ndim", [4, 3], ids=["conv_BCFT", "sequence_BTC"])
+def test_masked_batch_norm_with_an_all_true_mask_is_a_stock_batch_norm(ndim):
+    """On an unpadded batch (mask all true) MaskedBatchNorm is exactly MindSpore's stock BatchNorm2d /
+    BatchNorm1d and torch's: the training-mode output, the moving statistics after each of two steps
+    (MindSpore momentum 0.9 = torch 0.1; the unbiased batch variance), and the eval-mode output."""
+    import mindspore as ms
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    rng = np.random.default_rng(11 + ndim)
+    n = 6
+    masked, stock, ref = _stock_norms(ndim, n, rng)
+    for cell in (masked, stock):
+        cell.set_train(True)
+    ref.train()
+    for step in range(2):
+        before = masked.moving_mean.asnumpy().copy(), masked.moving_variance.asnumpy().copy()
+        x = _bn_inputs(ndim, n, rng, scale=1.0 + step)
+        mask = np.ones(x.shape[:1] + (1,) + x.shape[2:] if ndim == 4 else x.shape[:2] + (1,), np.bool_)
+        out = masked(ms.Tensor(x), ms.Tensor(mask)).asnumpy()
+        stock_out, ref_out = _stock_forward(stock, ref, x, ndim)
+        np.testing.assert_allclose(out, stock_out, rtol=1e-5, atol=1e-5, err_msg=f"training output, step {step}")
+        np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5, err_msg=f"training output, step {step}")
+        for mine, theirs, torch_name in (("moving_mean", "moving_mean", "running_mean"),
+                                         ("moving_variance", "moving_variance", "running_var")):
+            value = getattr(masked, mine).asnumpy()
+            np.testing.assert_allclose(value, getattr(stock, theirs).asnumpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{mine} after step {step}")
+            np.testing.assert_allclose(value, getattr(ref, torch_name).numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{mine} after step {step}")
+        assert np.abs(masked.moving_mean.asnumpy() - before[0]).min() > 1e-3
+        assert np.abs(masked.moving_variance.asnumpy() - before[1]).min() > 1e-3
+    for cell in (masked, stock):
+        cell.set_train(False)
+        cell.moving_variance.set_data(ms.Tensor(np.array([1e-4] + [1.0] * (n - 1), np.float32)
+                                                * cell.moving_variance.asnumpy()))
+    with torch.no_grad():
+        ref.running_var[0] *= 1e-4  # a near-zero moving variance, where eps shows in evaluation too
+    ref.eval()
+    x = _bn_inputs(ndim, n, rng)
+    out = masked(ms.Tensor(x), ms.Tensor(np.ones_like(x, np.bool_))).asnumpy()
+    stock_out, ref_out = _stock_forward(stock, ref, x, ndim)
+    np.testing.assert_allclose(out, stock_out, rtol=1e-5, atol=1e-5, err_msg="eval output")
+    np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5, err_msg="eval output")
