@@ -20,15 +20,25 @@ EXTRA = [("texts", {"nargs": "*", "help": "inputs to predict"}),
 
 
 def read_inputs(cfg):
+    """The inputs to predict: the texts given, then the non-blank lines of ``--input_file``; a blank text,
+    a blank or empty input file, or no input at all is a UserError naming where it came from."""
     texts = list(cfg["texts"])
+    for k, text in enumerate(texts, 1):
+        if not text.strip():
+            raise UserError("predict.py", f"input {k} is empty or blank (nothing to predict in it)")
     if cfg["input_file"]:
         path = Path(cfg["input_file"])
         try:
-            texts += [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+            lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
         except FileNotFoundError:
             raise UserError(path, "input file not found") from None
+        except IsADirectoryError:
+            raise UserError(path, "is a folder, not an input file") from None
         except UnicodeDecodeError:
             raise UserError(path, "not UTF-8 text") from None
+        if not lines:
+            raise UserError(path, "no input in it: the file is empty or blank (one input per line)")
+        texts += lines
     if not texts:
         raise UserError("predict.py", "nothing to predict: give texts or --input_file")
     return texts

@@ -98,3 +98,30 @@ def test_script_returns_the_real_exit_status(small):
     assert "aclImdb folder not found" in proc.stdout
     assert (small / "train_cpu.log").read_text().count("aclImdb folder not found") == 1
     assert run_cli("scripts/run_train_gpu.sh", cwd=small).returncode == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "seq2seq", ""], "predict.py: input 1 is empty or blank"),
+    (["--model", "seq2seq", "Ein Mann.", "   "], "predict.py: input 2 is empty or blank"),
+])
+def test_predict_refuses_a_blank_input(argv, message):
+    from lstm_ms.cli import predict
+    from lstm_ms.core.errors import UserError
+
+    with pytest.raises(UserError) as exc:
+        predict.main(argv)
+    assert str(exc.value).startswith(message)
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n\n"])
+def test_predict_names_an_empty_input_file(tmp_path, content):
+    from lstm_ms.cli import predict
+    from lstm_ms.core.errors import UserError
+
+    path = tmp_path / "inputs.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UserError) as exc:
+        predict.main(["--model", "seq2seq", "--input_file", str(path)])
+    assert str(exc.value) == f"{path}: no input in it: the file is empty or blank (one input per line)"
+    with pytest.raises(UserError, match="is a folder"):
+        predict.main(["--model", "seq2seq", "--input_file", str(tmp_path)])
