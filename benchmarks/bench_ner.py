@@ -4,8 +4,8 @@ training step against the PyTorch twin (BiLSTM + a CRF in torch), fraction of pe
 import mindspore as ms
 import numpy as np
 
-from .common import (bilstm_forward_flops, finish, inference_case, inference_header, ours_alone, report_peak,
-                     report_step, start_run, start_twin, time_interleaved)
+from .common import (bilstm_forward_flops, finish, inference_case, inference_header, initial_losses, ours_alone,
+                     report_peak, report_step, start_run, start_twin, time_interleaved)
 
 # models/ner/config_cpu.yaml (E 128, soft-word 16, H 128, 1 layer, dropout 0.3, CRF, Adam, clip-norm 5,
 # batch 64); ResumeNER: ~1,900 characters, 8 entity types in BMES + O = 33 tags; T = 64 (the second of
@@ -68,11 +68,17 @@ def ner_training(args, rng, net):
                                                 {"optimizer": "adam", "weight_decay": 0.0}, 1e-3, 5.0)
     torch = start_twin(args)
     enc, crf = ner_twin(args, snapshot)
-    enc.train()
     params = list(enc.parameters()) + list(crf.parameters())
     topt = torch.optim.Adam(params, lr=1e-3)
     ids, seg, lengths, tags = (torch.from_numpy(a).long() for a in batch)
     mask = torch.arange(T)[None, :] < lengths[:, None]
+
+    def twin_loss():
+        with torch.no_grad():
+            return crf(enc.eval()(ids, seg, lengths), tags, mask).item()
+
+    initial = initial_losses(ner_net(args), NERLoss, snapshot, batch, twin_loss)
+    enc.train()
 
     def run_torch():
         topt.zero_grad()
@@ -83,13 +89,14 @@ def ner_training(args, rng, net):
         return loss.item()
 
     res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[2].sum()),
-           "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
+           "initial_losses": initial, "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
     res.update(time_interleaved(args, run_ms, run_torch, warm))
     title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T}, E={args.embed_size}+{args.seg_size}, "
              f"H={args.hidden}, {args.num_layers}-layer BiLSTM, CRF over {args.num_classes} tags, dropout "
              f"{args.dropout}, Adam, clip-norm 5;\n   lengths uniform in [{T // 2}, {T}]; tokens/s = real characters)")
     res = report_step(args, res, title, B, res["real_tokens"], "chars/s")
-    print(f"loss at the first step: MindSpore {res['first_losses']['mindspore']:.3f}, PyTorch "
+    print(f"loss at the initial weights without dropout: MindSpore {initial['mindspore']:.5f}, PyTorch "
+          f"{initial['pytorch']:.5f}; at the first step: MindSpore {res['first_losses']['mindspore']:.3f}, PyTorch "
           f"{res['first_losses']['pytorch']:.3f} (close, not equal: the dropout masks differ)")
     return res, (enc, crf)
 

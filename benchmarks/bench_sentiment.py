@@ -12,8 +12,8 @@ from lstm_ms.nn.sentiment import SentimentNet
 from lstm_ms.tasks import get_task
 
 from .common import (CLASSES, DIRS, LAYERS, Snapshot, bilstm_forward_flops, cpu_counters, finish, inference_case,
-                     inference_header, others_share, ours_first, random_batch, report_peak, report_step, start_run,
-                     start_twin, time_interleaved, timed)
+                     inference_header, initial_losses, others_share, ours_first, random_batch, report_peak,
+                     report_step, start_run, start_twin, time_interleaved, timed)
 
 DEFAULTS = {"batch_size": 64, "seq_len": 128, "embed_size": 300, "hidden": 100, "vocab": 20000, "repeats": 10,
             "warmup": 3}
@@ -87,12 +87,28 @@ def compare_frameworks(args, rng, net):
     batch = random_batch(rng, rng.integers(T // 2, T + 1, size=B), T, args.vocab)
     snapshot = Snapshot(net)
     ms_step = ours_step(args, net)
-    run_ms = ms_step(batch)
+    step, losses = ms_step(batch), []
+
+    def run_ms():
+        losses.append(float(step()))
+
     warm = ours_first(args, run_ms)
-    start_twin(args)
+    torch = start_twin(args)
     torch_step, tnet = twin_step(args, snapshot)
-    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum())}
-    res.update(time_interleaved(args, run_ms, torch_step(batch), warm))
+    ids, lengths, labels = (torch.from_numpy(a).long() for a in batch)
+
+    def twin_loss():
+        with torch.no_grad():
+            return torch.nn.functional.cross_entropy(tnet.eval()(ids, lengths), labels).item()
+
+    loss_fn = ms.nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    initial = initial_losses(sentiment_net(args, np.random.default_rng(0)), lambda _: loss_fn, snapshot, batch,
+                             twin_loss)
+    tnet.train()
+    run_torch = torch_step(batch)
+    res = {"batch_size": B, "seq_len": T, "real_tokens": int(batch[1].sum()), "initial_losses": initial,
+           "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
+    res.update(time_interleaved(args, run_ms, run_torch, warm))
     title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T}, E={args.embed_size}, H={args.hidden}, "
              f"2-layer BiLSTM; lengths uniform in [{T // 2}, {T}])")
     return report_step(args, res, title, B), ms_step, tnet

@@ -4,8 +4,8 @@ import statistics
 
 import numpy as np
 
-from .common import (finish, inference_case, inference_header, ours_alone, random_batch, report_peak, report_step,
-                     start_run, start_twin, time_interleaved, timed)
+from .common import (finish, inference_case, inference_header, initial_losses, ours_alone, random_batch, report_peak,
+                     report_step, start_run, start_twin, time_interleaved, timed)
 
 # models/seq2seq's recipe, Multi30k's vocabularies, T = 24 (the second of bucket_lengths [16, 24, 32])
 DEFAULTS = {"batch_size": 128, "seq_len": 24, "embed_size": 256, "hidden": 512, "vocab": 7853, "tgt_vocab": 5893,
@@ -66,8 +66,8 @@ def seq2seq_training(args, rng, net):
 
     B, T = args.batch_size, args.seq_len
     batch = seq2seq_batch(rng, B, T, args.vocab, args.tgt_vocab)
-    snapshot, warm, run_ms, _ = ours_alone(args, net, Seq2SeqLoss(PAD_ID), batch,
-                                           {"optimizer": "adam", "weight_decay": 0.0}, 1e-3, 1.0)
+    snapshot, warm, run_ms, losses = ours_alone(args, net, Seq2SeqLoss(PAD_ID), batch,
+                                                {"optimizer": "adam", "weight_decay": 0.0}, 1e-3, 1.0)
     torch = start_twin(args)
     from lstm_ms.reference.torch_nets import copy_to_torch
     from lstm_ms.reference.torch_seq2seq import TorchSeq2Seq, seq2seq_param_map
@@ -75,7 +75,7 @@ def seq2seq_training(args, rng, net):
     # TorchSeq2Seq applies one nn.Dropout(p) at the same three places: source embedding, target
     # embedding, output layer's input (its encoder has one layer, so no dropout between layers)
     tnet = copy_to_torch(snapshot, TorchSeq2Seq(args.vocab, args.tgt_vocab, args.embed_size, args.hidden, 1, None,
-                                                args.dropout), seq2seq_param_map(1)).train()
+                                                args.dropout), seq2seq_param_map(1))
     topt = torch.optim.Adam(tnet.parameters(), lr=1e-3)  # betas (0.9, 0.999), eps 1e-8: nn.Adam's defaults
     src, src_len, tgt_in, tgt = (torch.from_numpy(a).long() for a in batch)
 
@@ -89,8 +89,17 @@ def seq2seq_training(args, rng, net):
         topt.step()
         return loss.item()
 
+    def twin_loss():
+        with torch.no_grad():
+            logits, _ = tnet.eval()(src, src_len, tgt_in)
+            return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
+                                                     ignore_index=PAD_ID).item()
+
+    initial = initial_losses(seq2seq_net(args), lambda _: Seq2SeqLoss(PAD_ID), snapshot, batch, twin_loss)
+    tnet.train()
     res = {"batch_size": B, "seq_len": T, "src_real_tokens": int(batch[1].sum()),
-           "tgt_real_tokens": int((batch[3] != PAD_ID).sum())}
+           "tgt_real_tokens": int((batch[3] != PAD_ID).sum()), "initial_losses": initial,
+           "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
     res.update(time_interleaved(args, run_ms, run_torch, warm))
     title = (f"Training step, MindSpore vs PyTorch (B={B}, S=T={T}, E={args.embed_size}, H={args.hidden}, "
              f"BiGRU encoder + attention GRUCell decoder, V={args.vocab}/{args.tgt_vocab}, dropout {args.dropout}, "

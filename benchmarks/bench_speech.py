@@ -3,8 +3,8 @@ training step against the PyTorch twin, fraction of peak, inference, and MINDIR 
 import mindspore as ms
 import numpy as np
 
-from .common import (FRAME_S, bilstm_forward_flops, finish, inference_case, inference_header, ours_alone, report_peak,
-                     report_step, start_run, start_twin, time_interleaved)
+from .common import (FRAME_S, bilstm_forward_flops, finish, inference_case, inference_header, initial_losses,
+                     ours_alone, report_peak, report_step, start_run, start_twin, time_interleaved)
 
 # ctc: models/ctc/config_cpu.yaml (H 384, 4 layers, dropout 0.2, batch 16), T = 400 frames (the top of
 # bucket_lengths [200, 300, 400]); frames uniform in [200, 400] average 300, TIMIT's ~3 s mean.
@@ -82,13 +82,14 @@ def ds2_twin(args, net):
     return copy_to_torch(net, TorchDeepSpeech2Net(*_ds2_shape(args)), deepspeech2_param_map(args.num_layers, "LSTM"))
 
 
-def speech_training(args, net, twin, batch, recipe):
+def speech_training(args, net, twin, batch, recipe, fresh_net):
     """Section 1 of a speech entry: the trainer's Adam + clip-norm step with CTCTaskLoss, run alone first
     (``ours_first``: compile, warm-up, peak memory), then against the twin ``twin(snapshot)`` (built from
     our initial weights) with torch Adam, clip_grad_norm_ and F.ctc_loss (mean over label lengths,
     zero_infinity) on the twin's output lengths, same ``batch`` (from ``ctc_batch``). ``recipe``: lr,
     weight_decay, clip_norm, and for the title ``network`` (its description) and ``labels`` (what a
-    label is). Returns the section's results and the twin."""
+    label is). ``fresh_net``: a new network of ours, for ``initial_losses``. Returns the section's results and
+    the twin."""
     from lstm_ms.nn.ctc import CTCTaskLoss
 
     B, T = args.batch_size, args.seq_len
@@ -96,7 +97,7 @@ def speech_training(args, net, twin, batch, recipe):
     snapshot, warm, run_ms, losses = ours_alone(args, net, CTCTaskLoss(0), batch,
                                                 {"optimizer": "adam", "weight_decay": decay}, lr, clip)
     torch = start_twin(args)
-    tnet = twin(snapshot).train()
+    tnet = twin(snapshot)
     # nn.Adam adds decay x weight to the gradient of every parameter not named gamma/beta (the batch
     # norms'), as torch Adam's weight_decay does to the parameters of its first group
     norm_ids = {id(p) for m in tnet.modules() if "BatchNorm" in type(m).__name__ for p in m.parameters(False)}
@@ -118,10 +119,19 @@ def speech_training(args, net, twin, batch, recipe):
         topt.step()
         return loss.item()
 
+    def twin_loss():
+        with torch.no_grad():
+            log_probs, out_lengths = tnet.eval()(feats, lengths)
+            return torch.nn.functional.ctc_loss(log_probs.transpose(0, 1), targets, out_lengths, label_len, blank=0,
+                                                reduction="mean", zero_infinity=True).item()
+
+    initial = initial_losses(fresh_net, lambda _: CTCTaskLoss(0), snapshot, batch, twin_loss)
+    tnet.train()
+
     frames = int(batch[1].sum())
     res = {"batch_size": B, "seq_len": T, "real_frames": frames, "audio_s": frames * FRAME_S,
            "label_tokens": int(batch[2][:, 0].sum()),
-           "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
+           "initial_losses": initial, "first_losses": {"mindspore": losses[0], "pytorch": float(run_torch())}}
     res.update(time_interleaved(args, run_ms, run_torch, warm))
     adam = f"Adam (weight decay {decay:g})" if decay else "Adam"
     title = (f"Training step, MindSpore vs PyTorch (B={B}, T={T} frames, F={args.num_features}, {recipe['network']}, "
@@ -132,7 +142,8 @@ def speech_training(args, net, twin, batch, recipe):
     for name in ("mindspore", "pytorch"):
         res[name]["audio_s_per_s"] = res[name]["tokens_per_s"] * FRAME_S
     print(f"audio seconds per second (real frames x 10 ms): MindSpore {res['mindspore']['audio_s_per_s']:.1f}, "
-          f"PyTorch {res['pytorch']['audio_s_per_s']:.1f}; loss at the first step: MindSpore "
+          f"PyTorch {res['pytorch']['audio_s_per_s']:.1f}; loss at the initial weights in eval mode: MindSpore "
+          f"{initial['mindspore']:.5f}, PyTorch {initial['pytorch']:.5f}; at the first step: MindSpore "
           f"{res['first_losses']['mindspore']:.3f}, PyTorch {res['first_losses']['pytorch']:.3f}")
     return res, tnet
 
@@ -143,7 +154,7 @@ def ctc_training(args, rng, net, twin):
     batch = ctc_batch(rng, args.batch_size, args.seq_len, args.num_features, args.num_classes)
     network = f"H={args.hidden}, {args.num_layers}-layer BiLSTM, C={args.num_classes}, dropout {args.dropout}"
     return speech_training(args, net, twin, batch, {"lr": 1e-3, "weight_decay": 0.0, "clip_norm": 5.0,
-                                                    "network": network, "labels": "phones"})
+                                                    "network": network, "labels": "phones"}, ctc_net(args))
 
 
 def ds2_training(args, rng, net, twin):
@@ -156,7 +167,7 @@ def ds2_training(args, rng, net, twin):
     network = (f"{args.conv_channels}-channel 2-conv front end (T' = (T-1)//2+1), H={args.hidden}, "
                f"{args.num_layers}-layer BiLSTM (directions summed), C={args.num_classes}")
     res, tnet = speech_training(args, net, twin, batch, {"lr": 5e-4, "weight_decay": 1e-5, "clip_norm": 400.0,
-                                                         "network": network, "labels": "characters"})
+                                                         "network": network, "labels": "characters"}, ds2_net(args))
     res["real_out_frames"] = int(conv_output_lengths(batch[1]).sum())  # what the packed LSTMs compute
     return res, tnet
 

@@ -299,6 +299,24 @@ def ours_alone(args, net, loss_fn, batch, optimizer, lr, clip_norm):
     return snapshot, ours_first(args, run_ms), run_ms, losses
 
 
+def initial_losses(fresh_net, loss_of, snapshot, batch, twin_loss):
+    """Both frameworks' loss on ``batch`` at the initial weights, in eval mode (no dropout), where the
+    same work differs by float32 rounding only -> {"mindspore", "pytorch"}. Ours: ``fresh_net`` (a new
+    network of our shape, so the timed one is left alone) loaded with ``snapshot``, under the loss cell
+    ``loss_of(fresh_net)``; the twin's: ``twin_loss()``, called before its first step."""
+    import mindspore as ms
+
+    from lstm_ms.engine.trainer import _cells
+
+    weights = {p.name: ms.Parameter(ms.Tensor(p.asnumpy()), name=p.name) for p in snapshot.get_parameters()}
+    missing, unused = ms.load_param_into_net(fresh_net, weights, strict_load=True)
+    if missing or unused:
+        raise RuntimeError(f"snapshot does not fit the network: missing {missing}, unused {unused}")
+    fresh_net.set_train(False)
+    ours = _cells()(fresh_net, loss_of(fresh_net))(*[ms.Tensor(a) for a in batch])
+    return {"mindspore": float(ours.asnumpy()), "pytorch": float(twin_loss())}
+
+
 def finish(args, res, unit, b1_what, graph, cases, describe, *shares):
     """The end of an entry: the table's summary from ``res`` (``b1_what`` says what batch 1 infers),
     one MINDIR case per inference case (``graph`` traced on its arrays, ``describe(arrays)`` saying what

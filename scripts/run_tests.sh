@@ -6,4 +6,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh" test,plot
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec python -m pytest "$@"
+# Two workers (pytest-xdist): MindSpore compiles graphs on one thread, so a second test process keeps the
+# other core busy; a file's tests stay on one worker (tests/conftest.py). LSTM_MS_TEST_WORKERS=0: one process.
+workers="${LSTM_MS_TEST_WORKERS:-2}"
+if [ "$workers" = 0 ]; then exec python -m pytest "$@"; fi
+exec python -m pytest -n "$workers" --dist loadgroup "$@"

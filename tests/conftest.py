@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +26,19 @@ def pytest_sessionstart(session):
             f"missing test dependenc{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)} "
             f"(extras {', '.join(sorted({TEST_DEPENDENCIES[m] for m in missing}))} of setup.cfg); install them "
             "with `bash scripts/run_tests.sh` (sets up .venv with .[test,plot]) or `pip install -e '.[test,plot]'`")
+
+
+# Test files whose tests share the session's sentiment training run (``trained``, ``exported``): under
+# pytest-xdist they form one group, run by one worker, so that run is trained once.
+SHARED_RUN = {"test_deploy.py", "test_deploy_errors.py", "test_end_to_end.py", "test_features.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``-n N --dist loadgroup`` (scripts/run_tests.sh) a file's tests stay on one worker, so its module
+    fixtures (each a training run) are built once; the files of the shared sentiment run stay together."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("sentiment_run" if name in SHARED_RUN else str(item.path)))
 
 
 def run_cli(*args, cwd=None, timeout=600):
@@ -66,6 +80,70 @@ def eval_once(work, dataset, model, beam):
         proc = eval_cpu(work, dataset, model, "--beam_size", str(beam), "--result_file", result)
         out.write_text(proc.stdout)
     return json.loads(result.read_text()), out.read_text()
+
+
+def eval_network(work, model, *flags):
+    """(task, cfg, data meta, network, test dataset) built in this process as eval.py builds them for
+    ``eval_cpu(work, ..., model, *flags)`` (the same config, so the same batches and outputs)."""
+    import mindspore as ms
+
+    from lstm_ms.cli.common import adopt_checkpoint_settings, checkpoint_meta, network_from_checkpoint, sidecar_meta
+    from lstm_ms.cli.eval import EXTRA, USES
+    from lstm_ms.core import config
+    from lstm_ms.engine.trainer import for_evaluation
+    from lstm_ms.tasks import get_task
+
+    ms.set_context(mode=ms.GRAPH_MODE)
+    task, ckpt = get_task(model), work / f"ckpt_{model}" / f"{model}-best.ckpt"
+    cfg = config.parse_args(["--model", model, "--preprocess", "false", "--preprocess_path",
+                             str(work / f"preprocess_{model}"), "--ckpt_file", str(ckpt), *map(str, flags)],
+                            "eval.py", "", extra=EXTRA, uses=USES)
+    adopt_checkpoint_settings(cfg, sidecar_meta(ckpt, model))
+    data_meta = task.ensure_prepared(cfg, log=lambda m: None)
+    net = for_evaluation(network_from_checkpoint(task, cfg, ckpt, checkpoint_meta(ckpt, cfg, data_meta)), task, cfg)
+    return task, cfg, data_meta, net, task.dataset(cfg["split"], cfg, data_meta, training=False)
+
+
+def network_outputs(net, ds):
+    """Per utterance of a speech task's ``ds``: (log-probs cut to its output length, reference ids), as
+    the network computes them batch by batch (eval_network's batches: eval.py's)."""
+    utts = []
+    for features, frames, packed in ds.create_tuple_iterator(num_epochs=1):
+        log_probs, lengths = (t.asnumpy() for t in net(features, frames))
+        utts += [(lp[:n], row[1:1 + row[0]].tolist()) for lp, n, row in zip(log_probs, lengths, packed.asnumpy())]
+    return utts
+
+
+def first_test_rows_outputs(work, model, net, meta, count=2):
+    """The network's log-probs (cut to their output lengths) on the first ``count`` rows of the test split's
+    MindRecord file (preprocessed features), batched as predict.py batches files: zero-padded to max_frames."""
+    import mindspore as ms
+    import mindspore.dataset as mds
+
+    rows = mds.MindDataset(str(work / f"preprocess_{model}" / f"{model}_test.mindrecord"),
+                           columns_list=["index", "features", "frames"], shuffle=False)
+    rows = sorted(rows.create_tuple_iterator(num_epochs=1, output_numpy=True), key=lambda r: int(r[0]))[:count]
+    features = np.zeros((count, meta["max_frames"], meta["num_features"]), np.float32)
+    for x, (_, f, n) in zip(features, rows):
+        x[:n] = f
+    log_probs, lengths = net(ms.Tensor(features), ms.Tensor(np.array([n for *_, n in rows], np.int32)))
+    return [lp[:n] for lp, n in zip(log_probs.asnumpy(), lengths.asnumpy())]
+
+
+def best_path(log_probs):
+    """Greedy CTC decoding, written out: per-frame argmax, repeats merged, blanks (0) dropped."""
+    best = log_probs.argmax(-1)
+    return [int(c) for t, c in enumerate(best) if c != 0 and (t == 0 or c != best[t - 1])]
+
+
+def edits(ref, hyp):
+    """Levenshtein distance (one row of the table at a time)."""
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
 
 
 def export_and_infer(work, model, ckpt, dataset, batch_size=16):

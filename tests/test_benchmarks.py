@@ -50,6 +50,11 @@ def test_json_holds_every_section(quick):
     for model in MODELS:
         res = data["models"][model]
         assert res["step"]["mindspore"]["median_s"] > 0 and res["step"]["pytorch"]["median_s"] > 0
+        # both frameworks did the same work: from the same initial weights on the same batch, their losses
+        # agree to float32 rounding without dropout, and closely at the first training step (with dropout)
+        initial, first = res["step"]["initial_losses"], res["step"]["first_losses"]
+        assert initial["mindspore"] > 1.0 and initial["pytorch"] == pytest.approx(initial["mindspore"], rel=1e-5), model
+        assert first["pytorch"] == pytest.approx(first["mindspore"], rel=1e-2), model
         assert res["peak"]["mindspore"]["gflop_per_step"] > 0
         assert {c["batch_size"] for c in res["mindir"]["cases"]} == {1, res["config"]["batch_size"]}
         assert res["data"]["examples"] > 0 and res["data"]["batches"] > 0

@@ -5,10 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from lstm_ms.core.phones import PHONES_39
+from lstm_ms.core import ctc as core_ctc
+from lstm_ms.core.phones import MAP_48_39
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import eval_once, export_and_infer, run_cli, train_cpu
+from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, first_test_rows_outputs,
+                            network_outputs, run_cli, train_cpu)
 
 pytestmark = pytest.mark.slow
 # 64 speakers x 6 sentences = 384 training utterances of ~1-2.5 s; a 2 x 64 BiLSTM learns the synthetic
@@ -26,19 +28,57 @@ def ctc_run(tmp_path_factory):
     return train_cpu(work, work / "data" / "TIMIT", *FLAGS)
 
 
+@pytest.fixture(scope="module")
+def evaluated(ctc_run):
+    """(task, cfg, meta, network, test dataset) as eval.py builds them, and per test utterance (log-probs
+    cut to its output length, reference ids) as the network computes them for eval.py's batches."""
+    task, cfg, meta, net, ds = eval_network(ctc_run, "ctc")
+    return (task, cfg, meta, net, ds), network_outputs(net, ds)
+
+
+@pytest.fixture(scope="module")
+def mindir(ctc_run):
+    """ctc_run/ctc.mindir: the deployment test's export, or exported here when that test did not run."""
+    path = ctc_run / "ctc.mindir"
+    if not path.is_file():
+        proc = run_cli("export.py", "--model", "ctc", "--ckpt_file", ctc_run / "ckpt_ctc" / "ctc-best.ckpt",
+                       "--file_name", ctc_run / "ctc", "--batch_size", "16", "--verify", "false", cwd=ctc_run)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return path
+
+
 def evaluate(work, beam):
     return eval_once(work, work / "data" / "TIMIT", "ctc", beam)
 
 
-def test_per_far_below_chance_greedy_and_beam(ctc_run):
+def phones39(ids, meta):
+    return [MAP_48_39[meta["classes"][i]] for i in ids]
+
+
+def per_of(hyps, refs, meta):
+    """(edits, reference phones) on the 39 folded phones."""
+    pairs = [(phones39(r, meta), phones39(h, meta)) for h, r in zip(hyps, refs)]
+    return sum(edits(r, h) for r, h in pairs), sum(len(r) for r, _ in pairs)
+
+
+def test_per_far_below_chance_greedy_and_beam(ctc_run, evaluated):
+    """eval.py's PER with --beam_size 1 and 4 is that of the network's best paths and of core.ctc's
+    prefix beam search (width 4) over the same outputs, recomputed here; the two differ."""
+    (_, _, meta, _, _), utts = evaluated
+    refs = [r for _, r in utts]
+    expected = {1: per_of([best_path(lp) for lp, _ in utts], refs, meta),
+                4: per_of([core_ctc.prefix_beam_search(lp, 4)[0] for lp, _ in utts], refs, meta)}
+    assert expected[1][0] != expected[4][0]  # the beam changes what is decoded
     # chance: an all-blank (or empty) decoder deletes every phone, PER 100 %
     for beam in (1, 4):
         result, stdout = evaluate(ctc_run, beam)
         first = next(l for l in stdout.splitlines() if l.startswith("PER "))
         assert first == f"PER {100 * result['per']:.2f} %"
-        assert result["n"] == 144 and result["beam_size"] == beam  # 24 core speakers x 6 sentences (no SA)
+        assert result["n"] == len(utts) == 144 and result["beam_size"] == beam  # 24 core speakers x 6 sentences
+        n_edits, n_ref = expected[beam]
+        assert (result["edits"], result["ref_phones"]) == (n_edits, n_ref), beam
+        assert result["per"] == pytest.approx(n_edits / n_ref) and result["neg_per"] == pytest.approx(-n_edits / n_ref)
         assert result["per"] < 0.15, result
-        assert result["neg_per"] == -result["per"]
     assert "mean per-utterance PER" in stdout
 
 
@@ -66,21 +106,20 @@ def test_exported_graph_and_310_chain_equal_greedy_eval(ctc_run):
     assert (infer / "acc.log").read_text().splitlines()[0] == f"PER {100 * greedy['per']:.2f} %"
 
 
-def test_predict_prints_phones_from_checkpoint_and_mindir(ctc_run):
-    wavs = sorted((ctc_run / "data" / "TIMIT" / "TEST" / "DR1").glob("*/SI1.WAV"))[:2]
+def test_predict_prints_the_networks_best_path_from_checkpoint_and_mindir(ctc_run, evaluated, mindir):
+    """predict.py on two test recordings prints the phones of the checkpoint network's best path over
+    their preprocessed features (read back from the test split's MindRecord file)."""
+    (task, _, meta, net, _), _ = evaluated
+    wavs = [item.wav for item in task.raw_split(ctc_run / "data" / "TIMIT", meta, "test")[:2]]
+    expected = [" ".join(phones39(best_path(lp), meta)) for lp in first_test_rows_outputs(ctc_run, "ctc", net, meta)]
+    assert all(expected)
     proc = run_cli("predict.py", "--model", "ctc", "--ckpt_file", ctc_run / "ckpt_ctc" / "ctc-best.ckpt", *wavs,
                    cwd=ctc_run)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.strip().splitlines()[-2:]
-    for wav, line in zip(wavs, lines):
-        path, phones = line.split("\t")
-        assert path == str(wav)
-        assert phones.split() and set(phones.split()) <= set(PHONES_39)
-    mindir = ctc_run / "ctc.mindir"
-    if mindir.is_file():  # written by the deployment test
-        proc = run_cli("predict.py", "--model", "ctc", "--mindir_file", mindir, "--json", wavs[0], cwd=ctc_run)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert " ".join(json.loads(proc.stdout.strip().splitlines()[-1])["phones"]) == lines[0].split("\t")[1]
+    assert proc.stdout.strip().splitlines()[-2:] == [f"{w}\t{e}" for w, e in zip(wavs, expected)]
+    proc = run_cli("predict.py", "--model", "ctc", "--mindir_file", mindir, "--json", wavs[0], cwd=ctc_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert " ".join(json.loads(proc.stdout.strip().splitlines()[-1])["phones"]) == expected[0]
 
 
 def _tree(tmp_path):

@@ -5,9 +5,11 @@ import json
 import numpy as np
 import pytest
 
+from lstm_ms.core import ctc as core_ctc
 from lstm_ms.data import an4, synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import eval_once, export_and_infer, run_cli, train_cpu
+from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, first_test_rows_outputs,
+                            network_outputs, run_cli, train_cpu)
 
 pytestmark = pytest.mark.slow
 # 200 utterances of 0.8-2.5 s; a 2 x 64 BiLSTM with 8 conv channels spells the synthetic letters after a few
@@ -25,8 +27,42 @@ def ds2_run(tmp_path_factory):
     return train_cpu(work, work / "an4", *FLAGS)
 
 
+@pytest.fixture(scope="module")
+def mindir(ds2_run):
+    """ds2_run/deepspeech2.mindir: the deployment test's export, or exported here when that test did not run."""
+    path = ds2_run / "deepspeech2.mindir"
+    if not path.is_file():
+        proc = run_cli("export.py", "--model", "deepspeech2", "--ckpt_file",
+                       ds2_run / "ckpt_deepspeech2" / "deepspeech2-best.ckpt", "--file_name", ds2_run / "deepspeech2",
+                       "--batch_size", "8", "--verify", "false", cwd=ds2_run)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return path
+
+
 def evaluate(work, beam):
     return eval_once(work, work / "an4", "deepspeech2", beam)
+
+
+def text(ids, meta):
+    return "".join(meta["classes"][i] for i in ids)
+
+
+def error_counts(hyps, refs, meta):
+    """(word edits, reference words, character edits, reference characters) of class-id lists."""
+    pairs = [(text(r, meta), text(h, meta)) for h, r in zip(hyps, refs)]
+    return (sum(edits(r.split(), h.split()) for r, h in pairs), sum(len(r.split()) for r, _ in pairs),
+            sum(edits(r, h) for r, h in pairs), sum(len(r) for r, _ in pairs))
+
+
+def expected_scores(utts, meta):
+    """error_counts of the best paths (beam 1) and of core.ctc's prefix beam search (width 4)."""
+    refs = [r for _, r in utts]
+    return {1: error_counts([best_path(lp) for lp, _ in utts], refs, meta),
+            4: error_counts([core_ctc.prefix_beam_search(lp, 4)[0] for lp, _ in utts], refs, meta)}
+
+
+def counts(result):
+    return result["word_edits"], result["ref_words"], result["char_edits"], result["ref_chars"]
 
 
 def test_cer_falls_far_below_its_start(ds2_run):
@@ -37,9 +73,27 @@ def test_cer_falls_far_below_its_start(ds2_run):
     result, stdout = evaluate(ds2_run, 1)
     lines = stdout.splitlines()
     assert f"WER {100 * result['wer']:.2f} %" in lines and f"CER {100 * result['cer']:.2f} %" in lines
-    assert result["n"] == 40 and result["cer"] < 0.15 and result["neg_wer"] == -result["wer"]
+    assert result["n"] == 40 and result["cer"] < 0.15
     beam, _ = evaluate(ds2_run, 4)
     assert beam["beam_size"] == 4 and beam["cer"] <= result["cer"] + 0.02
+    # eval.py's scores are those of the network's decoded outputs, recomputed here for each beam width
+    task, cfg, meta, net, ds = eval_network(ds2_run, "deepspeech2")
+    utts = network_outputs(net, ds)
+    expected = expected_scores(utts, meta)
+    for res, width in ((result, 1), (beam, 4)):
+        words, ref_words, chars, ref_chars = expected[width]
+        assert counts(res) == expected[width], width
+        assert res["wer"] == pytest.approx(words / ref_words) and res["neg_wer"] == pytest.approx(-words / ref_words)
+        assert res["cer"] == pytest.approx(chars / ref_chars)
+    # the beam width changes what evaluate returns: with the output layer scaled down (flatter
+    # distributions: the best paths stay, the beam matters more) evaluate scores core.ctc's decoding
+    import mindspore as ms
+
+    net.fc.weight.set_data(ms.Tensor(net.fc.weight.asnumpy() * 0.3))
+    flat = expected_scores(network_outputs(net, ds), meta)
+    assert flat[1] == expected[1] and flat[4] != flat[1]
+    for width in (1, 4):
+        assert counts(task.evaluate(net, ds, {**cfg, "beam_size": width}, meta)) == flat[width], width
     meta = json.loads((ds2_run / "preprocess_deepspeech2" / "meta.json").read_text())
     assert meta["num_features"] == 161 and meta["num_classes"] == 29 and meta["classes"][0] == "_"
     assert (meta["splits"]["train"]["n"], meta["splits"]["dev"]["n"]) == (200, 30)
@@ -58,22 +112,20 @@ def test_exported_graph_and_310_chain_equal_greedy_eval(ds2_run):
     assert lines[:2] == [f"WER {100 * greedy['wer']:.2f} %", f"CER {100 * greedy['cer']:.2f} %"]
 
 
-def test_predict_prints_the_transcript_from_checkpoint_and_mindir(ds2_run):
-    entries = an4.find_split(ds2_run / "an4", "test")[:2]
-    wavs = [e.wav for e in entries]
+def test_predict_prints_the_networks_best_path_from_checkpoint_and_mindir(ds2_run, mindir):
+    """predict.py on the first two test recordings prints the transcripts of the checkpoint network's
+    best paths over their preprocessed features (read back from the test split's MindRecord file)."""
+    _, _, meta, net, _ = eval_network(ds2_run, "deepspeech2")
+    wavs = [e.wav for e in an4.find_split(ds2_run / "an4", "test")[:2]]
+    expected = [text(best_path(lp), meta) for lp in first_test_rows_outputs(ds2_run, "deepspeech2", net, meta)]
+    assert all(expected)
     proc = run_cli("predict.py", "--model", "deepspeech2", "--ckpt_file",
                    ds2_run / "ckpt_deepspeech2" / "deepspeech2-best.ckpt", *wavs, cwd=ds2_run)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.strip().splitlines()[-2:]
-    for wav, line in zip(wavs, lines):
-        path, text = line.split("\t")
-        assert path == str(wav) and set(text) <= set(an4.LABELS[1:])
-    mindir = ds2_run / "deepspeech2.mindir"
-    if mindir.is_file():  # written by the deployment test
-        proc = run_cli("predict.py", "--model", "deepspeech2", "--mindir_file", mindir, "--json", wavs[0],
-                       cwd=ds2_run)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert json.loads(proc.stdout.strip().splitlines()[-1])["transcript"] == lines[0].split("\t")[1]
+    assert proc.stdout.strip().splitlines()[-2:] == [f"{w}\t{e}" for w, e in zip(wavs, expected)]
+    proc = run_cli("predict.py", "--model", "deepspeech2", "--mindir_file", mindir, "--json", wavs[0], cwd=ds2_run)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["transcript"] == expected[0]
 
 
 def test_cmu_release_is_converted_under_preprocess_path(tmp_path):

@@ -17,7 +17,8 @@ def test_declared_dependencies_are_checked_and_present():
     extras = setup["options.extras_require"]
     declared = {extra: {re.split(r"[<>=!~\[ ]", line.strip())[0] for line in extras[extra].splitlines() if line.strip()}
                 for extra in ("test", "plot")}
-    assert {name: extra for extra, names in declared.items() for name in names - {"pytest"}} == TEST_DEPENDENCIES
+    # pytest and its plugin pytest-xdist (scripts/run_tests.sh passes -n; without it pytest names the flag)
+    assert {name: extra for extra, names in declared.items() for name in names - {"pytest", "pytest-xdist"}} == TEST_DEPENDENCIES
     assert missing_test_dependencies() == []
 
 

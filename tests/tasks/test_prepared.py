@@ -30,10 +30,19 @@ def prepare(task, cfg):
     return meta, "\n".join(lines)
 
 
+def written(root):
+    """(content, mtime_ns, inode) of each MindRecord file (and its .db index) in ``root/pre``."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in sorted((root / "pre").glob("*.mindrecord*"))}
+
+
 def test_untouched_dataset_is_reused(setup):
-    _, task, cfg = setup
+    root, task, cfg = setup
+    before = written(root)
+    assert len(before) == 6  # train, dev and test, each with its .db
     _, log = prepare(task, cfg)
     assert "up to date" in log and "rebuilding" not in log
+    assert written(root) == before  # not rewritten: same bytes, same mtime, same inode
 
 
 def test_same_size_edit_triggers_a_rebuild(setup):
@@ -43,10 +52,17 @@ def test_same_size_edit_triggers_a_rebuild(setup):
     swapped = text.replace("a", "e", 1) if "a" in text else text.replace("e", "a", 1)
     assert swapped != text and len(swapped.encode()) == len(text.encode())
     review.write_text(swapped)
+    before = written(root)
     meta, log = prepare(task, cfg)
     assert "the dataset changed" in log and "rebuilding" in log
     assert json.loads((root / "pre" / "meta.json").read_text())["fingerprint"] == meta["fingerprint"]
+    rebuilt = written(root)
+    assert rebuilt.keys() == before.keys()
+    for name, (content, mtime, inode) in rebuilt.items():  # every file written anew
+        assert inode != before[name][2] and mtime != before[name][1], name
+    assert any(rebuilt[n][0] != before[n][0] for n in rebuilt)  # the edited review's row changed
     assert "up to date" in prepare(task, cfg)[1]
+    assert written(root) == rebuilt
 
 
 def test_pos_to_neg_move_triggers_a_rebuild(setup):
