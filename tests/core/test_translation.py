@@ -59,7 +59,9 @@ def test_bleu_identical_and_case():
 
 def test_bleu_empty_hypotheses_and_length_mismatch():
     scores = bleu(["", "A man rides a bike."], ["A dog.", "A man rides a bike."])
-    assert 0.0 <= scores["bleu"] < 100.0
+    # by hand: every n-gram of the 6 hypothesis tokens matches (precisions 1), the references hold 3 + 6
+    # tokens, so BLEU is the brevity penalty exp(1 - 9/6)
+    assert scores["bleu"] == pytest.approx(100 * math.exp(1 - 9 / 6), abs=1e-6)
     assert bleu(["", ""], ["A dog.", "A cat."])["bleu"] == 0.0
     with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
         bleu(["a", "b"], ["a"])
