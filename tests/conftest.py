@@ -33,6 +33,7 @@ def pytest_sessionstart(session):
 SHARED_RUN = {"test_deploy.py", "test_deploy_errors.py", "test_end_to_end.py", "test_features.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the mark into the test's id
 def pytest_collection_modifyitems(config, items):
     """Under ``-n N --dist loadgroup`` (scripts/run_tests.sh) a file's tests stay on one worker, so its module
     fixtures (each a training run) are built once; the files of the shared sentiment run stay together."""

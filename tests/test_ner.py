@@ -20,10 +20,17 @@ def ner_run(tmp_path_factory):
     return train_cpu(work, work / "ResumeNER", *FLAGS)
 
 
-def test_seeded_run_reaches_entity_f1_090(ner_run):
+@pytest.fixture(scope="module")
+def ner_eval(ner_run):
+    """eval.py on the test split through the script, once: (its output, its metrics JSON)."""
     proc = run_cli("scripts/run_eval_cpu.sh", ner_run / "ResumeNER", ner_run / "ckpt_ner" / "ner-best.ckpt",
                    "--model", "ner", cwd=ner_run)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc, json.loads((ner_run / "ckpt_ner" / "ner-best.ckpt.eval.json").read_text())
+
+
+def test_seeded_run_reaches_entity_f1_090(ner_run, ner_eval):
+    proc, _ = ner_eval
     assert "entity-level" in proc.stdout and "token-level weighted F1" in proc.stdout
     result = json.loads((ner_run / "ckpt_ner" / "ner-best.ckpt.eval.json").read_text())
     assert result["n"] == 120
@@ -31,7 +38,7 @@ def test_seeded_run_reaches_entity_f1_090(ner_run):
     assert set(result["entity"]["per_type"]) >= {"NAME", "ORG", "TITLE"}
 
 
-def test_deployment_chain_and_predict(ner_run):
+def test_deployment_chain_and_predict(ner_run, ner_eval):
     proc = run_cli("export.py", "--model", "ner", "--ckpt_file", ner_run / "ckpt_ner" / "ner-best.ckpt",
                    "--file_name", ner_run / "ner", "--batch_size", "8", cwd=ner_run)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -40,7 +47,7 @@ def test_deployment_chain_and_predict(ner_run):
     proc = run_cli("scripts/run_infer_310.sh", ner_run / "ner.mindir", ner_run / "ResumeNER", "y", "CPU", cwd=infer)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     deployed = json.loads((infer / "acc.json").read_text())
-    evaluated = json.loads((ner_run / "ckpt_ner" / "ner-best.ckpt.eval.json").read_text())
+    evaluated = ner_eval[1]
     assert deployed["n"] == 120
     assert deployed["entity_f1"] == pytest.approx(evaluated["entity_f1"])
     proc = run_cli("predict.py", "--model", "ner", "--mindir_file", ner_run / "ner.mindir", "--json",
