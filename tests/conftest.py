@@ -147,6 +147,17 @@ def edits(ref, hyp):
     return row[-1]
 
 
+def exported_mindir(work, model, batch_size=16):
+    """``work/<model>.mindir``: the deployment test's export, or exported here (unverified) when that test
+    did not run (``-k``, ``--lf``), so a MINDIR leg never vanishes."""
+    path = work / f"{model}.mindir"
+    if not path.is_file():
+        proc = run_cli("export.py", "--model", model, "--ckpt_file", work / f"ckpt_{model}" / f"{model}-best.ckpt",
+                       "--file_name", work / model, "--batch_size", str(batch_size), "--verify", "false", cwd=work)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return path
+
+
 def export_and_infer(work, model, ckpt, dataset, batch_size=16):
     """export.py (verified on real preprocessed rows) to ``work/<model>.mindir``, then the CPU leg of
     scripts/run_infer_310.sh in ``work/infer``; returns (sidecar, the chain's acc.json, infer folder)."""

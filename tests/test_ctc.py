@@ -9,8 +9,8 @@ from lstm_ms.core import ctc as core_ctc
 from lstm_ms.core.phones import MAP_48_39
 from lstm_ms.data import synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, first_test_rows_outputs,
-                            network_outputs, run_cli, train_cpu)
+from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, exported_mindir,
+                            first_test_rows_outputs, network_outputs, run_cli, train_cpu)
 
 pytestmark = pytest.mark.slow
 # 64 speakers x 6 sentences = 384 training utterances of ~1-2.5 s; a 2 x 64 BiLSTM learns the synthetic
@@ -38,13 +38,7 @@ def evaluated(ctc_run):
 
 @pytest.fixture(scope="module")
 def mindir(ctc_run):
-    """ctc_run/ctc.mindir: the deployment test's export, or exported here when that test did not run."""
-    path = ctc_run / "ctc.mindir"
-    if not path.is_file():
-        proc = run_cli("export.py", "--model", "ctc", "--ckpt_file", ctc_run / "ckpt_ctc" / "ctc-best.ckpt",
-                       "--file_name", ctc_run / "ctc", "--batch_size", "16", "--verify", "false", cwd=ctc_run)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-    return path
+    return exported_mindir(ctc_run, "ctc", 16)
 
 
 def evaluate(work, beam):

@@ -8,8 +8,8 @@ import pytest
 from lstm_ms.core import ctc as core_ctc
 from lstm_ms.data import an4, synthetic
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, first_test_rows_outputs,
-                            network_outputs, run_cli, train_cpu)
+from tests.conftest import (best_path, edits, eval_network, eval_once, export_and_infer, exported_mindir,
+                            first_test_rows_outputs, network_outputs, run_cli, train_cpu)
 
 pytestmark = pytest.mark.slow
 # 200 utterances of 0.8-2.5 s; a 2 x 64 BiLSTM with 8 conv channels spells the synthetic letters after a few
@@ -29,14 +29,7 @@ def ds2_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mindir(ds2_run):
-    """ds2_run/deepspeech2.mindir: the deployment test's export, or exported here when that test did not run."""
-    path = ds2_run / "deepspeech2.mindir"
-    if not path.is_file():
-        proc = run_cli("export.py", "--model", "deepspeech2", "--ckpt_file",
-                       ds2_run / "ckpt_deepspeech2" / "deepspeech2-best.ckpt", "--file_name", ds2_run / "deepspeech2",
-                       "--batch_size", "8", "--verify", "false", cwd=ds2_run)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-    return path
+    return exported_mindir(ds2_run, "deepspeech2", 8)
 
 
 def evaluate(work, beam):

@@ -11,7 +11,7 @@ from lstm_ms.core.translation import MosesText
 from lstm_ms.data import synthetic
 from lstm_ms.tasks.seq2seq import EOS_ID, SOS_ID
 from tests.cli.test_bad_input import assert_one_line_error
-from tests.conftest import eval_network, eval_once, export_and_infer, run_cli, train_cpu
+from tests.conftest import eval_network, eval_once, export_and_infer, exported_mindir, run_cli, train_cpu
 
 pytestmark = pytest.mark.slow
 SMALL = ["--embed_size", "64", "--num_hiddens", "128", "--dropout", "0.1", "--max_len", "24",
@@ -29,13 +29,7 @@ def s2s_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mindir(s2s_run):
-    """s2s_run/seq2seq.mindir: the deployment test's export, or exported here when that test did not run."""
-    path = s2s_run / "seq2seq.mindir"
-    if not path.is_file():
-        proc = run_cli("export.py", "--model", "seq2seq", "--ckpt_file", s2s_run / "ckpt_seq2seq" / "seq2seq-best.ckpt",
-                       "--file_name", s2s_run / "seq2seq", "--batch_size", "16", "--verify", "false", cwd=s2s_run)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-    return path
+    return exported_mindir(s2s_run, "seq2seq", 16)
 
 
 def evaluate(work, beam):
