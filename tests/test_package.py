@@ -2,6 +2,7 @@
 command through the ``lstm-ms`` console command from a folder outside the checkout."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,8 +23,10 @@ def installed(tmp_path_factory):
     environment's packages (MindSpore and the rest) through a .pth line, never this checkout."""
     root = tmp_path_factory.mktemp("package")
     dist = root / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist,
-                    REPO], check=True, capture_output=True, cwd=root)
+    source = _source_copy(root / "source")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", dist,
+                           source], capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, f"pip wheel failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     wheel = next(dist.glob("lstm_ms-*.whl"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
@@ -36,6 +39,24 @@ def installed(tmp_path_factory):
     work = root / "work"
     work.mkdir()
     return venv, work
+
+
+def _source_copy(dest):
+    """The files git tracks (the checkout's files, less .venv, build outputs and test leftovers) copied to
+    ``dest``: the wheel is built there, so building never writes into the checkout another worker reads."""
+    proc = subprocess.run(["git", "-C", REPO, "ls-files", "-z"], capture_output=True)
+    if proc.returncode == 0 and proc.stdout:
+        files = [name for name in proc.stdout.decode().split("\0") if name]
+    else:  # an exported tree without .git
+        skip = {".git", ".venv", "build", "dist", "__pycache__", ".pytest_cache", "lstm_ms.egg-info", "outputs"}
+        files = [str(p.relative_to(REPO)) for p in REPO.rglob("*")
+                 if p.is_file() and not skip.intersection(p.relative_to(REPO).parts)]
+    for name in files:
+        if (REPO / name).is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target)
+    return dest
 
 
 def lstm_ms(installed, *args):
