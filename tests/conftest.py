@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GLOG_v", "3")
 # Declared test dependencies (setup.cfg extras `test` and `plot`): a missing one stops the run, it never
 # turns into silently skipped tests.
-TEST_DEPENDENCIES = {"torch": "test", "seqeval": "test", "jiwer": "test", "matplotlib": "plot"}
+TEST_DEPENDENCIES = {"torch": "test", "seqeval": "test", "jiwer": "test", "setuptools": "test", "wheel": "test",
+                     "matplotlib": "plot"}
 
 
 def missing_test_dependencies():
@@ -39,7 +40,17 @@ def pytest_collection_modifyitems(config, items):
     fixtures (each a training run) are built once; the files of the shared sentiment run stay together."""
     for item in items:
         name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("sentiment_run" if name in SHARED_RUN else str(item.path)))
+        item.add_marker(pytest.mark.xdist_group("sentiment_run" if name in SHARED_RUN else item.nodeid.split("::")[0]))
+
+
+def pytest_configure(config):
+    """Stop a run whose grouping would silently do nothing: from pytest 9.2 on, pytest-xdist 3.8's
+    ``--dist loadgroup`` no longer reaches its scheduler (pytest-xdist issue 1386), so each worker would
+    rebuild every module fixture (a training run) for its share of a file's tests."""
+    version = tuple(int(part) for part in pytest.__version__.split(".")[:2] if part.isdigit())
+    if config.getoption("dist", "no") == "loadgroup" and version >= (9, 2):
+        raise pytest.UsageError(f"pytest {pytest.__version__}: pytest-xdist's --dist loadgroup does not group tests "
+                                "with it; setup.cfg's test extra pins pytest<9.2 (rerun bash scripts/run_tests.sh)")
 
 
 def run_cli(*args, cwd=None, timeout=600):
