@@ -32,15 +32,24 @@ def pytest_sessionstart(session):
 # Test files whose tests share the session's sentiment training run (``trained``, ``exported``): under
 # pytest-xdist they form one group, run by one worker, so that run is trained once.
 SHARED_RUN = {"test_deploy.py", "test_deploy_errors.py", "test_end_to_end.py", "test_features.py"}
+# Groups by their time on one worker (`--durations`, 2026-12-03), longest first; the others follow in file order.
+HEAVY_FIRST = ["sentiment_run", "tests/test_ctc.py", "tests/test_seq2seq.py", "tests/test_deepspeech2.py",
+               "tests/test_package.py", "tests/engine/test_resume.py", "tests/test_distributed.py",
+               "tests/engine/test_compile_once.py", "tests/engine/test_amp.py", "tests/test_benchmarks.py",
+               "tests/test_ner_variants.py", "tests/test_ner.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the mark into the test's id
 def pytest_collection_modifyitems(config, items):
     """Under ``-n N --dist loadgroup`` (scripts/run_tests.sh) a file's tests stay on one worker, so its module
     fixtures (each a training run) are built once; the files of the shared sentiment run stay together."""
+    groups = {}
     for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("sentiment_run" if name in SHARED_RUN else item.nodeid.split("::")[0]))
+        groups[item] = "sentiment_run" if item.path.name in SHARED_RUN else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
+    # the longest groups first (stable: a file's tests keep their order), so that the two workers do not end
+    # with one of them running a long group alone
+    items.sort(key=lambda item: HEAVY_FIRST.index(groups[item]) if groups[item] in HEAVY_FIRST else len(HEAVY_FIRST))
 
 
 def pytest_configure(config):

@@ -80,7 +80,7 @@ def test_the_package_comes_from_the_wheel_with_its_configs(installed):
 
 def test_sample_train_eval_export_predict_from_outside_the_checkout(installed):
     venv, work = installed
-    proc = lstm_ms(installed, "sample", "--model", "ner", "--out", "data", "--size", "0.2")
+    proc = lstm_ms(installed, "sample", "--model", "ner", "--out", "data", "--size", "0.05")
     assert proc.returncode == 0, proc.stderr
     data = ["--data_path", "data/ResumeNER"]
     proc = lstm_ms(installed, "train", *TINY, *data)
